@@ -1,0 +1,77 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/kagi-auth/kagi/internal/store"
+)
+
+const mailCols = `id, to_addr, subject, body, created_at, sent_at, attempts, next_try_at, last_error`
+
+func scanMail(s scanner) (*store.Mail, error) {
+	var m store.Mail
+	err := s.Scan(&m.ID, &m.To, &m.Subject, &m.Body, timeCol{&m.CreatedAt}, timeCol{&m.SentAt},
+		&m.Attempts, timeCol{&m.NextTryAt}, &m.LastError)
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// EnqueueMail stores m; a zero NextTryAt means due at once.
+func (db *DB) EnqueueMail(ctx context.Context, m *store.Mail) error {
+	m.CreatedAt, m.SentAt, m.NextTryAt = store.Micro(m.CreatedAt), store.Micro(m.SentAt), store.Micro(m.NextTryAt)
+	err := db.writeRow(ctx, `INSERT INTO outbox (to_addr, subject, body, created_at, sent_at, attempts,
+		next_try_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.To, m.Subject, m.Body, micros(m.CreatedAt), micros(m.SentAt), m.Attempts, micros(m.NextTryAt),
+		m.LastError).Scan(&m.ID)
+	return wrap("enqueue mail", err)
+}
+
+// due is an unsent mail whose time has come.
+const due = `sent_at IS NULL AND (next_try_at IS NULL OR next_try_at <= ?)`
+
+// ClaimMail leases due mails with one UPDATE, counting the attempt. The outer
+// WHERE repeats the due test: on PostgreSQL a claimer that waited for another's
+// row lock re-checks it against the row as the other left it (leased, so not due)
+// instead of trusting the subquery's older snapshot.
+func (db *DB) ClaimMail(ctx context.Context, limit int, now time.Time, lease time.Duration) ([]*store.Mail, error) {
+	at := micros(now)
+	rows, err := db.writeRows(ctx, claimMailSQL(db.dialect), micros(now.Add(lease)), at, limitOrAll(limit), at)
+	ms, err := collect(rows, err, scanMail)
+	if err != nil {
+		return nil, wrap("claim mail", err)
+	}
+	// RETURNING has no ORDER BY: oldest first, as selected.
+	slices.SortFunc(ms, func(a, b *store.Mail) int { return int(a.ID - b.ID) })
+	return ms, nil
+}
+
+// claimMailSQL takes: lease end, now, limit, now.
+func claimMailSQL(d *dialect) string {
+	return fmt.Sprintf(`UPDATE outbox SET next_try_at = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM outbox WHERE %s ORDER BY id LIMIT ?%s) AND %s
+		RETURNING %s`, due, d.claimLock, due, mailCols)
+}
+
+func (db *DB) MarkMailSent(ctx context.Context, id int64, now time.Time) error {
+	return wrap("mark mail sent", one(db.exec(ctx, `UPDATE outbox SET sent_at = ? WHERE id = ?`, micros(now), id)))
+}
+
+func (db *DB) MarkMailFailed(ctx context.Context, id int64, errText string, next time.Time) error {
+	return wrap("mark mail failed", one(db.exec(ctx,
+		`UPDATE outbox SET last_error = ?, next_try_at = ? WHERE id = ?`, errText, micros(next), id)))
+}
+
+func (db *DB) SentMail(ctx context.Context, to string, limit int) ([]*store.Mail, error) {
+	q, args := `SELECT `+mailCols+` FROM outbox WHERE sent_at IS NOT NULL`, []any{}
+	if to != "" {
+		q, args = q+` AND to_addr = ?`, append(args, to)
+	}
+	rows, err := db.readRows(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limitOrAll(limit))...)
+	ms, err := collect(rows, err, scanMail)
+	return ms, wrap("sent mail", err)
+}

@@ -1,0 +1,295 @@
+// Package sqlstore implements store.Store over database/sql. One set of queries
+// serves SQLite (now) and PostgreSQL (later); a dialect covers the differences.
+//
+// Representation: times are BIGINT unix microseconds UTC with NULL for the zero
+// time, booleans are 0/1 in SQLite and BOOLEAN in PostgreSQL, byte slices are
+// BLOB/BYTEA, and a zero foreign id (no passkey, no customer) is NULL.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/kagi-auth/kagi/internal/store"
+)
+
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrations embed.FS
+
+// DB is a store.Store. The value handed to InTx's function is a *DB bound to the
+// transaction; every method called on it runs inside that transaction.
+type DB struct {
+	dialect *dialect
+	logger  *slog.Logger
+	writer  *sql.DB // every write and every transaction
+	reader  *sql.DB // plain reads outside transactions; may be writer itself
+	tx      *sql.Tx // non-nil on the *DB handed to InTx's function
+}
+
+var _ store.Store = (*DB)(nil)
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (db *DB) w() querier {
+	if db.tx != nil {
+		return db.tx
+	}
+	return db.writer
+}
+
+func (db *DB) r() querier {
+	if db.tx != nil {
+		return db.tx
+	}
+	return db.reader
+}
+
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.w().ExecContext(ctx, db.dialect.sql(query), args...)
+}
+
+// writeRow runs a write that returns one row (INSERT/UPDATE/DELETE ... RETURNING).
+func (db *DB) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.w().QueryRowContext(ctx, db.dialect.sql(query), args...)
+}
+
+func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.r().QueryRowContext(ctx, db.dialect.sql(query), args...)
+}
+
+func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.r().QueryContext(ctx, db.dialect.sql(query), args...)
+}
+
+func (db *DB) writeRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.w().QueryContext(ctx, db.dialect.sql(query), args...)
+}
+
+// InTx runs fn in one transaction on the writer. A nested InTx joins it.
+//
+// fn must use the Store it is given: on SQLite the writer has a single
+// connection, which the transaction holds, so a write through the outer
+// Store from inside fn would wait for it forever.
+func (db *DB) InTx(ctx context.Context, fn func(store.Store) error) error {
+	return db.inTx(ctx, func(tx *DB) error { return fn(tx) })
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(*DB) error) error {
+	if db.tx != nil {
+		return fn(db)
+	}
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	bound := *db
+	bound.tx = tx
+	if err := fn(&bound); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if db.tx != nil {
+		_, err := db.tx.ExecContext(ctx, "SELECT 1")
+		return wrap("ping", err)
+	}
+	if err := db.writer.PingContext(ctx); err != nil {
+		return wrap("ping", err)
+	}
+	return wrap("ping", db.reader.PingContext(ctx))
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	if db.tx != nil {
+		return errors.New("sqlstore: Close inside InTx")
+	}
+	err := db.writer.Close()
+	if db.reader != db.writer {
+		err = errors.Join(err, db.reader.Close())
+	}
+	return err
+}
+
+// Migrate brings the schema up to date with the embedded migrations. It is safe
+// to run again; Open* already runs it.
+func (db *DB) Migrate(ctx context.Context) error {
+	if db.tx != nil {
+		return errors.New("sqlstore: Migrate inside InTx")
+	}
+	fsys, err := fs.Sub(migrations, "migrations/"+db.dialect.name)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	p, err := goose.NewProvider(db.dialect.goose, db.writer, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	for _, r := range results {
+		db.logger.InfoContext(ctx, "database migrated", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	return nil
+}
+
+// wrap names the failed operation and maps driver errors onto the store's
+// sentinels, keeping the driver's error in the chain for the log.
+func wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlstore: %s: %w", op, store.ErrNotFound)
+	case isUniqueViolation(err):
+		return fmt.Errorf("sqlstore: %s: %w: %w", op, store.ErrConflict, err)
+	default:
+		return fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+}
+
+// one turns "no row changed" into store.ErrNotFound.
+func one(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// count returns how many rows a statement changed.
+func count(res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// exists answers whether table has a row with this id; used after a
+// conditional UPDATE changed nothing, to tell "absent" from "condition false".
+func (db *DB) exists(ctx context.Context, table string, id int64) (bool, error) {
+	var x int
+	err := db.readRow(ctx, "SELECT 1 FROM "+table+" WHERE id = ?", id).Scan(&x)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// limitOrAll maps a non-positive limit to "no limit" in a portable LIMIT ?.
+func limitOrAll(n int) int {
+	if n <= 0 {
+		return 1<<31 - 1
+	}
+	return n
+}
+
+// Column codecs.
+
+// micros encodes a time; the zero time is NULL.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// timeCol scans what micros wrote.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*c.t = time.Time{}
+	case int64:
+		*c.t = time.UnixMicro(v).UTC()
+	default:
+		return fmt.Errorf("time column holds %T", v)
+	}
+	return nil
+}
+
+// nullID encodes an optional reference: 0 is NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// idCol scans what nullID wrote.
+type idCol struct{ p *int64 }
+
+func (c idCol) Scan(v any) error {
+	var n sql.NullInt64
+	if err := n.Scan(v); err != nil {
+		return err
+	}
+	*c.p = n.Int64
+	return nil
+}
+
+// listCol scans a comma-joined list (passkey transports); "" is an empty list.
+type listCol struct{ p *[]string }
+
+func (c listCol) Scan(v any) error {
+	var s sql.NullString
+	if err := s.Scan(v); err != nil {
+		return err
+	}
+	*c.p = nil
+	if s.String != "" {
+		*c.p = strings.Split(s.String, ",")
+	}
+	return nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (*T, error)) ([]*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,246 @@
+// Package store defines kagi's persistent data and the Store interface every
+// backend (SQLite, PostgreSQL) implements. The conformance suite in storetest
+// is the contract: a backend is correct when it passes it.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w; callers branch with errors.Is.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: conflict") // unique key already taken
+	ErrLimit    = errors.New("store: limit reached")
+)
+
+// Second-factor methods (SPEC A1).
+const (
+	FactorNone  = ""
+	FactorTOTP  = "totp"
+	FactorEmail = "email"
+)
+
+// Customer is a Home Trade account holder.
+type Customer struct {
+	ID              int64
+	Code            string // お客様コード, digits, unique
+	PasswordHash    string // argon2id PHC string
+	Email           string // "" until initial setup
+	EmailVerifiedAt time.Time
+	SecondFactor    string // FactorNone until initial setup
+	TOTPSecret      []byte // encrypted at rest (AES-GCM, see internal/secret)
+	TOTPLastStep    int64  // last accepted TOTP time step: a code is never accepted twice
+	UserHandle      []byte // random WebAuthn user handle, never derived from Code
+	Lang            string // "ja" or "en": language of mails
+	FailedAttempts  int
+	LockedAt        time.Time // zero when not locked
+	FrozenAt        time.Time // zero when not frozen
+	CreatedAt       time.Time
+}
+
+// EmailVerified reports whether initial setup verified an address.
+func (c *Customer) EmailVerified() bool { return c.Email != "" && !c.EmailVerifiedAt.IsZero() }
+
+// Session stages.
+const (
+	StageSecondFactor = "second_factor" // password verified, waiting for the one-time code
+	StageSetup        = "setup"         // password verified, initial setup not done
+	StageFull         = "full"          // logged in
+)
+
+// Login methods recorded on a full session.
+const (
+	MethodPasswordTOTP  = "password_totp"
+	MethodPasswordEmail = "password_email"
+	MethodPasskey       = "passkey"
+)
+
+// Session is a server-side session. Only the SHA-256 of the cookie value is stored.
+type Session struct {
+	IDHash          []byte
+	CustomerID      int64
+	Stage           string
+	Method          string // set when Stage == StageFull
+	PasskeyID       int64  // the passkey that authenticated, 0 if none
+	AuthenticatedAt time.Time
+	StepUpAt        time.Time // last re-verification (zero if none)
+	CreatedAt       time.Time
+	LastSeenAt      time.Time
+	ExpiresAt       time.Time // absolute expiry
+	IP              string
+	UserAgent       string
+	Data            string // small JSON for stage-specific state (e.g. pending setup e-mail, pending TOTP secret)
+}
+
+// Purposes of e-mail one-time codes.
+const (
+	CodeLogin      = "login"       // second factor at login
+	CodeSetupEmail = "setup_email" // verifying an address during initial setup
+	CodeStepUp     = "step_up"     // re-verification before a sensitive action
+)
+
+// EmailCode is an e-mailed one-time code; only its keyed hash is stored.
+type EmailCode struct {
+	ID         int64
+	CustomerID int64
+	Purpose    string
+	Email      string // the address it was sent to
+	CodeHash   []byte
+	Attempts   int
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     time.Time
+}
+
+// Ceremony is server-side WebAuthn ceremony state (go-webauthn SessionData as JSON).
+type Ceremony struct {
+	ID         []byte // random, referenced by a cookie
+	Kind       string // "register", "login", "step_up", ...
+	CustomerID int64  // 0 for discoverable login
+	Data       []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+// Passkey is a WebAuthn credential bound to a customer. Revoked passkeys are kept (SPEC K13).
+type Passkey struct {
+	ID                int64
+	CustomerID        int64
+	CredentialID      []byte // unique across all customers
+	PublicKey         []byte // COSE key
+	SignCount         uint32
+	AAGUID            []byte
+	Transports        []string
+	BackupEligible    bool
+	BackupState       bool
+	AttestationFormat string
+	Name              string
+	Shared            bool // registered on a device the customer said is shared (K14)
+	CreatedAt         time.Time
+	CreatedIP         string
+	CreatedUserAgent  string
+	LastUsedAt        time.Time
+	RevokedAt         time.Time
+	RevokedBy         string // "customer", "operator:<name>", ...
+	SuspendedAt       time.Time
+	SuspendReason     string
+}
+
+// Active reports whether the passkey may be used to log in.
+func (p *Passkey) Active() bool { return p.RevokedAt.IsZero() && p.SuspendedAt.IsZero() }
+
+// AuditEntry is one row of the append-only, hash-chained audit log.
+type AuditEntry struct {
+	Seq        int64
+	At         time.Time
+	Actor      string // "customer", "system", "operator:<name>", "cli"
+	CustomerID int64  // 0 when none (e.g. unknown customer code)
+	Event      string // e.g. "login.password.fail"
+	IP         string
+	UserAgent  string
+	Detail     string // JSON object
+	PrevHash   []byte
+	Hash       []byte
+}
+
+// Mail is an outbox row: written in the transaction of the event it reports.
+type Mail struct {
+	ID        int64
+	To        string
+	Subject   string
+	Body      string
+	CreatedAt time.Time
+	SentAt    time.Time
+	Attempts  int
+	NextTryAt time.Time
+	LastError string
+}
+
+// Store is kagi's persistence. Every method runs in one transaction of its own,
+// unless it is called on the Store handed to InTx's function.
+type Store interface {
+	// InTx runs fn in one transaction; fn's Store sees and writes within it.
+	// A nested InTx joins the outer transaction.
+	InTx(ctx context.Context, fn func(Store) error) error
+	Ping(ctx context.Context) error
+	Close() error
+
+	// Customers
+	CreateCustomer(ctx context.Context, c *Customer) error // sets ID; ErrConflict on a taken code or user handle
+	CustomerByID(ctx context.Context, id int64) (*Customer, error)
+	CustomerByCode(ctx context.Context, code string) (*Customer, error)
+	CustomerByUserHandle(ctx context.Context, handle []byte) (*Customer, error)
+	// RecordFailure atomically adds one failed attempt and, when the count reaches
+	// threshold (>0), sets LockedAt=now if not already locked. Returns the new count and lock state.
+	RecordFailure(ctx context.Context, customerID int64, threshold int, now time.Time) (failed int, locked bool, err error)
+	ResetFailures(ctx context.Context, customerID int64) error
+	Unlock(ctx context.Context, customerID int64) error // clears LockedAt and the counter
+	// UseTOTPStep sets TOTPLastStep=step only if step > TOTPLastStep; false means replay.
+	UseTOTPStep(ctx context.Context, customerID int64, step int64) (bool, error)
+	SetEmail(ctx context.Context, customerID int64, email string, verifiedAt time.Time) error
+	SetSecondFactor(ctx context.Context, customerID int64, factor string, totpSecret []byte) error // also resets TOTPLastStep to 0
+	SetLang(ctx context.Context, customerID int64, lang string) error
+	SetPasswordHash(ctx context.Context, customerID int64, hash string) error
+
+	// E-mail one-time codes
+	CreateEmailCode(ctx context.Context, c *EmailCode) error // sets ID
+	// LatestEmailCode returns the newest unused code of this purpose, expired or not.
+	LatestEmailCode(ctx context.Context, customerID int64, purpose string) (*EmailCode, error)
+	AddEmailCodeAttempt(ctx context.Context, id int64) (attempts int, err error)
+	// UseEmailCode marks it used; false if it was already used (a concurrent winner).
+	UseEmailCode(ctx context.Context, id int64, now time.Time) (bool, error)
+
+	// Sessions
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByHash(ctx context.Context, idHash []byte) (*Session, error)
+	UpdateSession(ctx context.Context, s *Session) error // all fields but IDHash, CustomerID, CreatedAt
+	DeleteSession(ctx context.Context, idHash []byte) error
+	DeleteCustomerSessions(ctx context.Context, customerID int64) (int, error)
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+
+	// WebAuthn ceremonies
+	CreateCeremony(ctx context.Context, c *Ceremony) error
+	// ConsumeCeremony deletes and returns the ceremony of this kind in one statement;
+	// ErrNotFound if absent, of another kind, or expired (an expired one is deleted too).
+	ConsumeCeremony(ctx context.Context, id []byte, kind string, now time.Time) (*Ceremony, error)
+	DeleteExpiredCeremonies(ctx context.Context, now time.Time) (int, error)
+
+	// Passkeys
+	// AddPasskey inserts p unless the customer already has limit active passkeys (ErrLimit)
+	// or the credential ID exists for anyone (ErrConflict). Safe under concurrency.
+	AddPasskey(ctx context.Context, p *Passkey, limit int) error
+	PasskeyByID(ctx context.Context, id int64) (*Passkey, error)
+	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+	PasskeysByCustomer(ctx context.Context, customerID int64, includeRevoked bool) ([]*Passkey, error) // oldest first
+	CountActivePasskeys(ctx context.Context, customerID int64) (int, error)
+	// RecordPasskeyUse stores the new counter, backup state and last use only if the
+	// stored counter is still oldCount (compare-and-swap); false means a concurrent use won.
+	RecordPasskeyUse(ctx context.Context, id int64, oldCount, newCount uint32, backupState bool, now time.Time) (bool, error)
+	RenamePasskey(ctx context.Context, id int64, name string) error
+	RevokePasskey(ctx context.Context, id int64, by string, now time.Time) error // ErrNotFound if absent or already revoked
+	SuspendPasskey(ctx context.Context, id int64, reason string, now time.Time) error
+
+	// Audit log (append-only, hash-chained: the backend fills Seq, PrevHash, Hash)
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	AuditByCustomer(ctx context.Context, customerID int64, limit int) ([]*AuditEntry, error) // newest first
+	AuditRange(ctx context.Context, afterSeq int64, limit int) ([]*AuditEntry, error)        // ascending seq
+
+	// Mail outbox
+	EnqueueMail(ctx context.Context, m *Mail) error
+	// ClaimMail returns up to limit unsent mails due at now and pushes their NextTryAt
+	// to now+lease so that no other sender takes them meanwhile.
+	ClaimMail(ctx context.Context, limit int, now time.Time, lease time.Duration) ([]*Mail, error)
+	MarkMailSent(ctx context.Context, id int64, now time.Time) error
+	MarkMailFailed(ctx context.Context, id int64, errText string, next time.Time) error
+	SentMail(ctx context.Context, to string, limit int) ([]*Mail, error) // newest first; to=="" means all
+
+	// Rate limiting: fixed windows shared by every instance.
+	// Hit adds one to key's counter for the window starting at windowStart and returns it.
+	Hit(ctx context.Context, key string, windowStart time.Time) (int, error)
+	// Count returns key's counter for the window without adding to it.
+	Count(ctx context.Context, key string, windowStart time.Time) (int, error)
+	DeleteOldHits(ctx context.Context, before time.Time) (int, error)
+}
