@@ -1,0 +1,357 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kagi-auth/kagi/internal/mail"
+	"github.com/kagi-auth/kagi/internal/store"
+)
+
+// Next steps a password login leads to.
+const (
+	NextSecondFactor = "second_factor"
+	NextSetup        = "setup"
+	NextDone         = "done"
+)
+
+// LoginResult is the outcome of a successful step: a new session token
+// (the caller replaces the cookie with it) and what comes next.
+type LoginResult struct {
+	Token   string
+	Session *store.Session
+	Next    string
+	Method  string // second-factor method when Next is NextSecondFactor
+}
+
+// unknownKey counts failures for customer codes that do not exist, so that an
+// unknown code "locks" exactly like a real one and lockout reveals nothing (A5).
+func unknownKey(code string) string { return "unknown-fail:" + code }
+
+// ValidCustomerCode reports whether code has the shape of a customer code.
+func ValidCustomerCode(code string) bool {
+	if len(code) < 4 || len(code) > 16 {
+		return false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// PasswordLogin checks the customer code and password (A2). Every failure of a
+// code that exists or not, and of a locked account, takes one argon2id hash.
+func (s *Service) PasswordLogin(ctx context.Context, code, password string, m Meta) (*LoginResult, error) {
+	now := s.now()
+	var c *store.Customer
+	if ValidCustomerCode(code) && len(password) <= 1024 {
+		var err error
+		c, err = s.st.CustomerByCode(ctx, code)
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+	}
+	if c == nil {
+		return nil, s.failUnknown(ctx, code, password, m)
+	}
+	if s.lockExpired(c, now) {
+		if err := s.unlock(ctx, c, "system", m); err != nil {
+			return nil, err
+		}
+	}
+	if !c.LockedAt.IsZero() || !c.FrozenAt.IsZero() {
+		// Hash anyway: the answer must not come faster for locked accounts.
+		if _, err := s.hasher.Verify(ctx, "", password); err != nil {
+			return nil, err
+		}
+		if err := s.audit(ctx, s.st, "customer", c.ID, "login.refused", m, map[string]any{"locked": !c.LockedAt.IsZero(), "frozen": !c.FrozenAt.IsZero()}); err != nil {
+			return nil, err
+		}
+		if !c.FrozenAt.IsZero() {
+			return nil, newErr(CodeAccountFrozen, nil, s.cfg.Brand.Phone)
+		}
+		return nil, newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
+	}
+	ok, err := s.hasher.Verify(ctx, c.PasswordHash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, s.fail(ctx, c, "login.password.fail", CodeInvalidCredentials, m)
+	}
+
+	var res *LoginResult
+	var derr error
+	err = s.inTx(ctx, func(st store.Store, mailed *bool) error {
+		if !c.EmailVerified() || c.SecondFactor == store.FactorNone {
+			tok, sess, err := s.startSession(ctx, st, nil, c.ID, store.StageSetup, "", 0, m)
+			if err != nil {
+				return err
+			}
+			res = &LoginResult{Token: tok, Session: sess, Next: NextSetup}
+			return s.audit(ctx, st, "customer", c.ID, "login.password.ok", m, map[string]any{"next": NextSetup})
+		}
+		tok, sess, err := s.startSession(ctx, st, nil, c.ID, store.StageSecondFactor, "", 0, m)
+		if err != nil {
+			return err
+		}
+		res = &LoginResult{Token: tok, Session: sess, Next: NextSecondFactor, Method: c.SecondFactor}
+		if err := s.audit(ctx, st, "customer", c.ID, "login.password.ok", m, map[string]any{"next": NextSecondFactor, "method": c.SecondFactor}); err != nil {
+			return err
+		}
+		if c.SecondFactor == store.FactorEmail {
+			// A code still valid from a moment ago is reused rather than refused.
+			if err := s.sendCode(ctx, st, c, store.CodeLogin, c.Email, langOr(c.Lang, m.Lang), mail.KindLoginCode, m); err != nil {
+				if ErrorCode(err) != CodeResendWait && ErrorCode(err) != CodeRateLimited {
+					return err
+				}
+				derr = nil
+			} else {
+				*mailed = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, derr
+}
+
+// failUnknown answers a failed login of a code that does not exist exactly as
+// for one that does: same hash cost, same counting, same lock message.
+func (s *Service) failUnknown(ctx context.Context, code, password string, m Meta) error {
+	if _, err := s.hasher.Verify(ctx, "", password); err != nil {
+		return err
+	}
+	key := unknownKey(truncate(code, 32))
+	window := s.now().Truncate(24 * time.Hour)
+	n, err := s.st.Hit(ctx, key, window)
+	if err != nil {
+		return err
+	}
+	if err := s.audit(ctx, s.st, "customer", 0, "login.password.unknown", m, map[string]any{"customer_code": truncate(code, 32)}); err != nil {
+		return err
+	}
+	if n >= s.cfg.LockThreshold {
+		return newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
+	}
+	return newErr(CodeInvalidCredentials, nil)
+}
+
+// fail records a failed authentication of a known customer, locking the account
+// at the threshold (A4) and telling the customer by mail.
+func (s *Service) fail(ctx context.Context, c *store.Customer, event, code string, m Meta) error {
+	var locked bool
+	err := s.inTx(ctx, func(st store.Store, mailed *bool) error {
+		n, lockedNow, err := st.RecordFailure(ctx, c.ID, s.cfg.LockThreshold, s.now())
+		if err != nil {
+			return err
+		}
+		if err := s.audit(ctx, st, "customer", c.ID, event, m, map[string]any{"failed_attempts": n}); err != nil {
+			return err
+		}
+		if !lockedNow {
+			return nil
+		}
+		locked = true
+		if c.LockedAt.IsZero() && n == s.cfg.LockThreshold {
+			if err := s.audit(ctx, st, "system", c.ID, "account.locked", m, map[string]any{"failed_attempts": n}); err != nil {
+				return err
+			}
+			// A locked customer cannot finish a pending login either.
+			if _, err := st.DeleteCustomerSessions(ctx, c.ID); err != nil {
+				return err
+			}
+			*mailed = c.Email != ""
+			return s.notify(ctx, st, c.Email, langOr(c.Lang, m.Lang), mail.KindLockNotice, mail.Data{
+				CustomerCode: c.Code, IP: m.IP, Browser: describeUA(m.UserAgent),
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if locked {
+		return newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
+	}
+	return newErr(code, nil)
+}
+
+func (s *Service) lockExpired(c *store.Customer, now time.Time) bool {
+	return !c.LockedAt.IsZero() && s.cfg.LockDuration > 0 && now.Sub(c.LockedAt) >= s.cfg.LockDuration
+}
+
+func (s *Service) unlock(ctx context.Context, c *store.Customer, actor string, m Meta) error {
+	err := s.inTx(ctx, func(st store.Store, _ *bool) error {
+		if err := st.Unlock(ctx, c.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, st, actor, c.ID, "account.unlocked", m, nil)
+	})
+	if err == nil {
+		c.LockedAt, c.FailedAttempts = time.Time{}, 0
+	}
+	return err
+}
+
+// Unlock lifts a lock (an operator's or the CLI's action).
+func (s *Service) Unlock(ctx context.Context, code, actor string) error {
+	c, err := s.st.CustomerByCode(ctx, code)
+	if isNotFound(err) {
+		return newErr(CodeNotFound, err)
+	}
+	if err != nil {
+		return err
+	}
+	return s.unlock(ctx, c, actor, Meta{})
+}
+
+// SecondFactor completes a password login with the TOTP or e-mail code (A2).
+func (s *Service) SecondFactor(ctx context.Context, cur *Current, code string, m Meta) (*LoginResult, error) {
+	if cur == nil || cur.Session.Stage != store.StageSecondFactor {
+		if cur != nil && cur.Session.Stage == store.StageSetup {
+			return nil, newErr(CodeSetupRequired, nil)
+		}
+		return nil, newErr(CodeNotAuthenticated, nil)
+	}
+	c := cur.Customer
+	if !c.LockedAt.IsZero() {
+		return nil, newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
+	}
+	var method string
+	var derr error
+	switch c.SecondFactor {
+	case store.FactorTOTP:
+		method = store.MethodPasswordTOTP
+		secret, err := s.openTOTP(c)
+		if err != nil {
+			return nil, err
+		}
+		step := matchTOTP(secret, code, s.now())
+		if step == 0 {
+			derr = newErr(CodeInvalidCode, nil)
+			break
+		}
+		fresh, err := s.st.UseTOTPStep(ctx, c.ID, step)
+		if err != nil {
+			return nil, err
+		}
+		if !fresh {
+			derr = newErr(CodeInvalidCode, errors.New("TOTP code replayed"))
+		}
+	case store.FactorEmail:
+		method = store.MethodPasswordEmail
+		if err := s.st.InTx(ctx, func(st store.Store) error {
+			derr = s.checkCode(ctx, st, c, store.CodeLogin, code)
+			if ErrorCode(derr) == "" {
+				return derr
+			}
+			return nil // commit the used-up attempt
+		}); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, newErr(CodeSetupRequired, nil)
+	}
+	if derr != nil {
+		if err := s.fail(ctx, c, "login.second_factor.fail", ErrorCode(derr), m); ErrorCode(err) == CodeAccountLocked {
+			return nil, err
+		} else if ErrorCode(err) == "" {
+			return nil, err
+		}
+		return nil, derr
+	}
+	return s.completeLogin(ctx, cur, method, 0, m)
+}
+
+// completeLogin turns a pending session into a full one under a new identifier,
+// clears the failure count and sends the login notice (P4).
+func (s *Service) completeLogin(ctx context.Context, cur *Current, method string, passkeyID int64, m Meta) (*LoginResult, error) {
+	c := cur.Customer
+	var res *LoginResult
+	err := s.inTx(ctx, func(st store.Store, mailed *bool) error {
+		var replace *store.Session
+		if cur.Session != nil {
+			replace = cur.Session
+		}
+		tok, sess, err := s.startSession(ctx, st, replace, c.ID, store.StageFull, method, passkeyID, m)
+		if err != nil {
+			return err
+		}
+		res = &LoginResult{Token: tok, Session: sess, Next: NextDone}
+		if c.FailedAttempts > 0 {
+			if err := st.ResetFailures(ctx, c.ID); err != nil {
+				return err
+			}
+		}
+		if lang := normLang(m.Lang); lang != "" && lang != c.Lang {
+			if err := st.SetLang(ctx, c.ID, lang); err != nil {
+				return err
+			}
+			c.Lang = lang
+		}
+		if err := s.audit(ctx, st, "customer", c.ID, "login.success", m, map[string]any{"method": method, "passkey_id": passkeyID}); err != nil {
+			return err
+		}
+		*mailed = c.Email != ""
+		return s.notify(ctx, st, c.Email, c.Lang, mail.KindLoginNotice, mail.Data{
+			CustomerCode: c.Code, Method: method, IP: m.IP, Browser: describeUA(m.UserAgent),
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// ResendLoginCode mails a new login code to a customer on e-mail second factor.
+func (s *Service) ResendLoginCode(ctx context.Context, cur *Current, m Meta) error {
+	if cur == nil || cur.Session.Stage != store.StageSecondFactor {
+		return newErr(CodeNotAuthenticated, nil)
+	}
+	c := cur.Customer
+	if c.SecondFactor != store.FactorEmail {
+		return newErr(CodeInvalidRequest, fmt.Errorf("customer %d is on %q", c.ID, c.SecondFactor))
+	}
+	return s.inTx(ctx, func(st store.Store, mailed *bool) error {
+		if err := s.sendCode(ctx, st, c, store.CodeLogin, c.Email, langOr(c.Lang, m.Lang), mail.KindLoginCode, m); err != nil {
+			return err
+		}
+		*mailed = true
+		return nil
+	})
+}
+
+func (s *Service) openTOTP(c *store.Customer) (string, error) {
+	b, err := s.keys.Open(c.TOTPSecret, totpAAD(c.Code))
+	if err != nil {
+		return "", fmt.Errorf("auth: open TOTP secret of customer %d: %w", c.ID, err)
+	}
+	return string(b), nil
+}
+
+func totpAAD(code string) []byte { return []byte("totp:" + code) }
+
+func normLang(l string) string {
+	switch l {
+	case "ja", "en":
+		return l
+	}
+	return ""
+}
+
+func langOr(a, b string) string {
+	if l := normLang(a); l != "" {
+		return l
+	}
+	if l := normLang(b); l != "" {
+		return l
+	}
+	return "ja"
+}

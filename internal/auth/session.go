@@ -1,0 +1,159 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/kagi-auth/kagi/internal/store"
+)
+
+// touchEvery limits last-seen writes to one a minute per session.
+const touchEvery = time.Minute
+
+// sessionData is the stage-specific state a pending session carries.
+type sessionData struct {
+	PendingEmail string `json:"pending_email,omitempty"` // address being verified in setup
+	PendingTOTP  []byte `json:"pending_totp,omitempty"`  // sealed secret being enrolled in setup
+}
+
+func decodeData(s *store.Session) sessionData {
+	var d sessionData
+	if s.Data != "" {
+		_ = json.Unmarshal([]byte(s.Data), &d) // our own writes; a bad value reads as empty state
+	}
+	return d
+}
+
+func encodeData(d sessionData) string {
+	b, _ := json.Marshal(d)
+	if string(b) == "{}" {
+		return ""
+	}
+	return string(b)
+}
+
+// startSession creates a session in stage for the customer and returns its token.
+// replace, if non-nil, is the session it supersedes: deleting it in the same
+// transaction rotates the identifier at every stage change (A6).
+func (s *Service) startSession(ctx context.Context, st store.Store, replace *store.Session, customerID int64, stage, method string, passkeyID int64, m Meta) (string, *store.Session, error) {
+	if replace != nil {
+		if err := st.DeleteSession(ctx, replace.IDHash); err != nil && !isNotFound(err) {
+			return "", nil, err
+		}
+	}
+	now := s.now()
+	ttl := s.cfg.SessionMax
+	switch stage {
+	case store.StageSecondFactor:
+		ttl = s.cfg.PendingTTL
+	case store.StageSetup:
+		ttl = s.cfg.SetupTTL
+	}
+	tok, hash := newToken()
+	sess := &store.Session{
+		IDHash: hash, CustomerID: customerID, Stage: stage, Method: method, PasskeyID: passkeyID,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(ttl),
+		IP: m.IP, UserAgent: truncate(m.UserAgent, 512),
+	}
+	if stage == store.StageFull {
+		sess.AuthenticatedAt = now
+	}
+	if replace != nil && stage != store.StageFull {
+		sess.Data = replace.Data
+	}
+	if err := st.CreateSession(ctx, sess); err != nil {
+		return "", nil, err
+	}
+	return tok, sess, nil
+}
+
+// Current is a resolved session with its customer.
+type Current struct {
+	Session  *store.Session
+	Customer *store.Customer
+}
+
+// Full reports a completed login.
+func (c *Current) Full() bool { return c != nil && c.Session.Stage == store.StageFull }
+
+// Authenticate resolves a session token. Expired sessions are deleted and
+// reported as CodeSessionExpired; an unknown token as CodeNotAuthenticated.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Current, error) {
+	if token == "" || len(token) > 128 {
+		return nil, newErr(CodeNotAuthenticated, nil)
+	}
+	hash := HashToken(token)
+	sess, err := s.st.SessionByHash(ctx, hash)
+	if isNotFound(err) {
+		return nil, newErr(CodeNotAuthenticated, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	idle := s.cfg.SessionIdle
+	if sess.Stage != store.StageFull {
+		idle = sess.ExpiresAt.Sub(sess.CreatedAt) // pending stages have only their own TTL
+	}
+	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= idle {
+		if err := s.st.DeleteSession(ctx, hash); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		return nil, newErr(CodeSessionExpired, nil)
+	}
+	c, err := s.st.CustomerByID(ctx, sess.CustomerID)
+	if isNotFound(err) {
+		return nil, newErr(CodeNotAuthenticated, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !c.FrozenAt.IsZero() {
+		_, _ = s.st.DeleteCustomerSessions(ctx, c.ID)
+		return nil, newErr(CodeAccountFrozen, nil, s.cfg.Brand.Phone)
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		sess.LastSeenAt = now
+		if err := s.st.UpdateSession(ctx, sess); err != nil {
+			return nil, err
+		}
+	}
+	return &Current{Session: sess, Customer: c}, nil
+}
+
+// Logout ends one session.
+func (s *Service) Logout(ctx context.Context, cur *Current, m Meta) error {
+	return s.inTx(ctx, func(st store.Store, _ *bool) error {
+		if err := st.DeleteSession(ctx, cur.Session.IDHash); err != nil && !isNotFound(err) {
+			return err
+		}
+		return s.audit(ctx, st, "customer", cur.Customer.ID, "logout", m, nil)
+	})
+}
+
+// LogoutEverywhere ends every session of the customer, this one included.
+func (s *Service) LogoutEverywhere(ctx context.Context, cur *Current, m Meta) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(st store.Store, _ *bool) error {
+		var err error
+		if n, err = st.DeleteCustomerSessions(ctx, cur.Customer.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, st, "customer", cur.Customer.ID, "logout.all", m, map[string]any{"sessions": n})
+	})
+	return n, err
+}
+
+// Sweep deletes expired sessions and ceremonies; run it periodically.
+func (s *Service) Sweep(ctx context.Context) error {
+	now := s.now()
+	if _, err := s.st.DeleteExpiredSessions(ctx, now); err != nil {
+		return err
+	}
+	if _, err := s.st.DeleteExpiredCeremonies(ctx, now); err != nil {
+		return err
+	}
+	_, err := s.st.DeleteOldHits(ctx, now.Add(-24*time.Hour))
+	return err
+}

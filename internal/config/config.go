@@ -1,0 +1,297 @@
+// Package config is kagi's one list of options: each is a flag and a KAGI_*
+// environment variable (the flag wins), with a default and a validator.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the parsed configuration, passed down by value.
+type Config struct {
+	Addr   string
+	Origin string
+	Data   string
+	Demo   bool
+	Dev    bool
+
+	SecretKey string // base64 master key; empty: a key file in Data (single-host only)
+
+	LockThreshold int
+	LockDuration  time.Duration
+	SessionIdle   time.Duration
+	SessionMax    time.Duration
+	StepUpWindow  time.Duration
+	PasskeyLimit  int
+
+	RateLimitIP      int // unauthenticated requests per IP per minute
+	RateLimitAccount int // login attempts per customer code per minute
+	TrustedProxies   string
+	HashConcurrency  int
+
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPFrom     string
+	SMTPTLS      string
+
+	SiteName        string
+	Brokerage       string
+	CallCenter      string
+	CallCenterPhone string
+	CallCenterHours string
+
+	LogLevel  string
+	LogFormat string
+
+	devSet bool // --dev given explicitly
+}
+
+// Option describes one setting for the README and --help.
+type Option struct {
+	Flag, Env, Default, Usage string
+	Secret                    bool
+}
+
+type binder struct {
+	fs      *flag.FlagSet
+	options []Option
+}
+
+func (b *binder) add(name, def, usage string, secret bool) {
+	b.options = append(b.options, Option{Flag: "--" + name, Env: EnvName(name), Default: def, Usage: usage, Secret: secret})
+}
+
+func (b *binder) str(p *string, name, def, usage string) {
+	b.fs.StringVar(p, name, def, usage)
+	b.add(name, def, usage, false)
+}
+
+func (b *binder) secret(p *string, name, usage string) {
+	b.fs.StringVar(p, name, "", usage)
+	b.add(name, "", usage, true)
+}
+
+func (b *binder) int(p *int, name string, def int, usage string) {
+	b.fs.IntVar(p, name, def, usage)
+	b.add(name, fmt.Sprint(def), usage, false)
+}
+
+func (b *binder) dur(p *time.Duration, name string, def time.Duration, usage string) {
+	b.fs.DurationVar(p, name, def, usage)
+	b.add(name, def.String(), usage, false)
+}
+
+func (b *binder) bool(p *bool, name string, def bool, usage string) {
+	b.fs.BoolVar(p, name, def, usage)
+	b.add(name, fmt.Sprint(def), usage, false)
+}
+
+// EnvName maps a flag name to its environment variable.
+func EnvName(flagName string) string {
+	return "KAGI_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Register defines every option on fs and returns the Config they fill and
+// the list of options. Store-only commands (migrate, customer) use StoreOnly.
+func Register(fs *flag.FlagSet) (*Config, []Option) {
+	c := &Config{}
+	b := &binder{fs: fs}
+	b.str(&c.Addr, "addr", "127.0.0.1:8080", "address the customer site listens on")
+	b.str(&c.Origin, "origin", "http://localhost:8080", "public origin of the customer site; its host is the WebAuthn RP ID")
+	b.str(&c.Data, "data", "./kagi-data", "directory of the embedded SQLite database")
+	b.bool(&c.Demo, "demo", false, "seed demo customers and print how to log in as them")
+	b.bool(&c.Dev, "dev", false, "development mailbox at /dev/mail (default: on only when the origin is localhost)")
+	b.secret(&c.SecretKey, "secret-key", "base64 32-byte key that encrypts TOTP secrets and keys code hashes (default: generated into <data>/secret.key)")
+	b.int(&c.LockThreshold, "lock-threshold", 5, "consecutive failed authentications that lock an account")
+	b.dur(&c.LockDuration, "lock-duration", 0, "how long a lock lasts; 0 keeps it until an operator unlocks")
+	b.dur(&c.SessionIdle, "session-idle", 30*time.Minute, "idle timeout of a session")
+	b.dur(&c.SessionMax, "session-max", 12*time.Hour, "absolute lifetime of a session")
+	b.dur(&c.StepUpWindow, "step-up-window", 5*time.Minute, "how long a re-verification covers sensitive actions")
+	b.int(&c.PasskeyLimit, "passkey-limit", 5, "passkeys a customer may register")
+	b.int(&c.RateLimitIP, "rate-limit-ip", 600, "unauthenticated requests per client IP per minute (generous: carrier-grade NAT); 0 disables")
+	b.int(&c.RateLimitAccount, "rate-limit-account", 10, "login attempts per customer code per minute; 0 disables")
+	b.str(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
+	b.int(&c.HashConcurrency, "hash-concurrency", 0, "concurrent password hashes (0: number of CPUs)")
+	b.str(&c.SMTPHost, "smtp-host", "", "SMTP server; empty keeps mail in the development mailbox")
+	b.int(&c.SMTPPort, "smtp-port", 587, "SMTP port")
+	b.str(&c.SMTPUsername, "smtp-username", "", "SMTP user name")
+	b.secret(&c.SMTPPassword, "smtp-password", "SMTP password")
+	b.str(&c.SMTPFrom, "smtp-from", "no-reply@localhost", "sender address of notification mails")
+	b.str(&c.SMTPTLS, "smtp-tls", "starttls", "starttls, tls or none")
+	b.str(&c.SiteName, "site-name", "ホームトレード", "name of the trading site shown to customers")
+	b.str(&c.Brokerage, "brokerage", "ホームトレード証券", "name of the brokerage")
+	b.str(&c.CallCenter, "call-center", "テレホントレードセンター", "name of the call center customers are sent to")
+	b.str(&c.CallCenterPhone, "call-center-phone", "0120-99-1234", "call center telephone number")
+	b.str(&c.CallCenterHours, "call-center-hours", "平日 8:45～16:00", "call center opening hours")
+	b.str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	b.str(&c.LogFormat, "log-format", "json", "json or text")
+	return c, b.options
+}
+
+// Parse parses args, then fills every option not given as a flag from its
+// environment variable, then validates. Every problem is reported at once.
+func Parse(fs *flag.FlagSet, c *Config, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		if v := getenv(EnvName(f.Name)); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", EnvName(f.Name), err))
+			} else {
+				given[f.Name] = true
+			}
+		}
+	})
+	c.devSet = given["dev"]
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return c.Validate()
+}
+
+// Validate checks each option and the combinations, collecting every error.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	u, err := url.Parse(c.Origin)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
+		bad("--origin must be a scheme and host such as https://trade.example.jp, got %q", c.Origin)
+	case u.Scheme == "http" && !isLocalhost(u.Hostname()):
+		bad("--origin must be https unless its host is localhost (WebAuthn requires a secure context)")
+	default:
+		if _, err := netip.ParseAddr(u.Hostname()); err == nil {
+			bad("--origin must use a host name, not an IP address: an IP cannot be a WebAuthn RP ID")
+		}
+	}
+	if c.Addr == "" {
+		bad("--addr is required")
+	}
+	if !c.devSet && err == nil && u != nil {
+		c.Dev = isLocalhost(u.Hostname())
+	}
+	if c.LockThreshold < 1 {
+		bad("--lock-threshold must be at least 1")
+	}
+	if c.LockDuration < 0 {
+		bad("--lock-duration must not be negative")
+	}
+	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
+		bad("--session-idle and --session-max must be positive, idle not above max")
+	}
+	if c.StepUpWindow <= 0 {
+		bad("--step-up-window must be positive")
+	}
+	if c.PasskeyLimit < 1 || c.PasskeyLimit > 100 {
+		bad("--passkey-limit must be between 1 and 100")
+	}
+	if c.RateLimitIP < 0 || c.RateLimitAccount < 0 {
+		bad("rate limits must not be negative")
+	}
+	if _, err := c.Proxies(); err != nil {
+		bad("--trusted-proxies: %v", err)
+	}
+	switch c.SMTPTLS {
+	case "starttls", "tls", "none":
+	default:
+		bad("--smtp-tls must be starttls, tls or none")
+	}
+	if c.SMTPHost != "" && (c.SMTPPort <= 0 || c.SMTPPort > 65535) {
+		bad("--smtp-port must be a TCP port")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("--log-level must be debug, info, warn or error")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("--log-format must be json or text")
+	}
+	return errors.Join(errs...)
+}
+
+// RPID is the WebAuthn relying party ID: the origin's host.
+func (c *Config) RPID() string {
+	u, _ := url.Parse(c.Origin)
+	return u.Hostname()
+}
+
+// OriginHost is the origin's host:port as browsers send it in Host.
+func (c *Config) OriginHost() string {
+	u, _ := url.Parse(c.Origin)
+	return u.Host
+}
+
+// Secure reports whether cookies must carry the Secure attribute.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.Origin, "https://") }
+
+// Proxies parses --trusted-proxies.
+func (c *Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return nil, err
+			}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// KeyFile is where the generated master key lives when none is configured.
+func (c *Config) KeyFile() string { return filepath.Join(c.Data, "secret.key") }
+
+func isLocalhost(h string) bool { return h == "localhost" || strings.HasSuffix(h, ".localhost") }
+
+// PrintOptions writes the option list as a Markdown table (README, --help).
+func PrintOptions(w io.Writer, opts []Option) {
+	fmt.Fprintln(w, "| flag | environment | default | meaning |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- |")
+	for _, o := range opts {
+		def := o.Default
+		if def == "" {
+			def = "—"
+		}
+		fmt.Fprintf(w, "| `%s` | `%s` | %s | %s |\n", o.Flag, o.Env, def, o.Usage)
+	}
+}
+
+// Redacted returns the option values for a startup log line, secrets masked.
+func Redacted(fs *flag.FlagSet, opts []Option) map[string]string {
+	secret := map[string]bool{}
+	for _, o := range opts {
+		secret[strings.TrimPrefix(o.Flag, "--")] = o.Secret
+	}
+	out := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		v := f.Value.String()
+		if secret[f.Name] && v != "" {
+			v = "[redacted]"
+		}
+		out[f.Name] = v
+	})
+	return out
+}
