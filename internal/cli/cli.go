@@ -1,0 +1,171 @@
+// Package cli is kagi's command line: main calls Run and nothing else.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/kagi-auth/kagi/internal/auth"
+	"github.com/kagi-auth/kagi/internal/config"
+	"github.com/kagi-auth/kagi/internal/secret"
+	"github.com/kagi-auth/kagi/internal/store"
+	"github.com/kagi-auth/kagi/internal/store/sqlstore"
+)
+
+// UsageError marks a mistake in the command line (exit status 2).
+type UsageError struct{ msg string }
+
+func (e *UsageError) Error() string { return e.msg }
+
+// ExitCode is the process exit status for err.
+func ExitCode(err error) int {
+	var u *UsageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+// Env is what a command may touch of the outside world.
+type Env struct {
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+const usage = `kagi — passkey-first login for a brokerage's trading site
+
+usage:
+  kagi serve [--demo] [options]     run the customer site
+  kagi migrate [--data DIR]         apply database migrations
+  kagi customer add --code C --password P [--email E] [--second-factor totp|email] [--totp-secret BASE32] [--json]
+  kagi customer unlock --code C     lift a lock after failed attempts
+  kagi config                       list every option (flags and KAGI_* variables)
+
+Run "kagi COMMAND --help" for a command's options.`
+
+// Run executes the command in args.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	env := Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return &UsageError{"no command given"}
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], env)
+	case "migrate":
+		return runMigrate(ctx, args[1:], env)
+	case "customer":
+		return runCustomer(ctx, args[1:], env)
+	case "config":
+		_, opts := config.Register(flag.NewFlagSet("config", flag.ContinueOnError))
+		config.PrintOptions(stdout, opts)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return &UsageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// parse registers the common options plus extra on a new flag set and parses args.
+func parse(name string, args []string, env Env, extra func(fs *flag.FlagSet)) (*config.Config, *flag.FlagSet, []config.Option, error) {
+	fs := flag.NewFlagSet("kagi "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfg, opts := config.Register(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := config.Parse(fs, cfg, args, env.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil, nil, err
+		}
+		return nil, nil, nil, &UsageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, nil, nil, &UsageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	}
+	return cfg, fs, opts, nil
+}
+
+// app is the wiring every command shares.
+type app struct {
+	cfg  *config.Config
+	st   store.Store
+	auth *auth.Service
+	log  *slog.Logger
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, onMailed func()) (*app, error) {
+	st, err := sqlstore.OpenSQLite(ctx, cfg.Data, log)
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
+	}
+	var master []byte
+	if cfg.SecretKey != "" {
+		master, err = secret.ParseKey(cfg.SecretKey)
+	} else {
+		master, err = secret.LoadOrCreateKeyFile(cfg.KeyFile())
+	}
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	keys, err := secret.New(master)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc := auth.New(authConfig(cfg), auth.Deps{
+		Store: st, Keys: keys, Logger: log, OnMailed: onMailed,
+		Hasher: auth.NewHasher(cfg.HashConcurrency, 3*time.Second),
+	})
+	return &app{cfg: cfg, st: st, auth: svc, log: log}, nil
+}
+
+func authConfig(cfg *config.Config) auth.Config {
+	c := auth.Config{
+		LockThreshold: cfg.LockThreshold, LockDuration: cfg.LockDuration,
+		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
+		StepUpWindow: cfg.StepUpWindow, PasskeyLimit: cfg.PasskeyLimit,
+	}
+	c.Brand.Site = cfg.SiteName
+	c.Brand.Brokerage = cfg.Brokerage
+	c.Brand.CallCenter = cfg.CallCenter
+	c.Brand.Phone = cfg.CallCenterPhone
+	c.Brand.Hours = cfg.CallCenterHours
+	return c
+}
+
+func runMigrate(ctx context.Context, args []string, env Env) error {
+	cfg, _, _, err := parse("migrate", args, env, nil)
+	if err != nil {
+		return err
+	}
+	st, err := sqlstore.OpenSQLite(ctx, cfg.Data, newLogger(cfg, env.Stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(env.Stdout, "migrations applied to %s\n", cfg.Data)
+	return nil
+}

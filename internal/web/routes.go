@@ -1,0 +1,79 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/kagi-auth/kagi/internal/mail"
+)
+
+// routes is the whole surface of the customer site.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	open := s.limitIP // unauthenticated endpoints carry the per-IP budget
+
+	// JSON API
+	mux.Handle("POST /api/login/password", open(s.apiPasswordLogin()))
+	mux.Handle("POST /api/login/second-factor", open(s.apiSecondFactor()))
+	mux.Handle("POST /api/login/second-factor/resend", open(s.apiResendLoginCode()))
+	mux.Handle("GET /api/session", s.apiSession())
+	mux.Handle("POST /api/logout", s.apiLogout(false))
+	mux.Handle("POST /api/logout/all", s.apiLogout(true))
+	mux.Handle("GET /api/setup", s.apiSetupState())
+	mux.Handle("POST /api/setup/email", open(s.apiSetupEmail()))
+	mux.Handle("POST /api/setup/email/resend", open(s.apiSetupResend()))
+	mux.Handle("POST /api/setup/email/verify", open(s.apiSetupVerify()))
+	mux.Handle("POST /api/setup/method", open(s.apiSetupMethod()))
+	mux.Handle("POST /api/setup/totp", open(s.apiSetupTOTP()))
+	mux.Handle("/api/", s.apiNotFound())
+
+	// Pages
+	mux.Handle("GET /{$}", s.pageHome())
+	mux.Handle("GET /login", s.pageLogin())
+	mux.Handle("POST /login", open(s.postLogin()))
+	mux.Handle("GET /login/second-factor", s.pageSecondFactor())
+	mux.Handle("POST /login/second-factor", open(s.postSecondFactor()))
+	mux.Handle("POST /login/second-factor/resend", open(s.postResendLoginCode()))
+	mux.Handle("GET /setup", s.pageSetup())
+	mux.Handle("GET /setup/email", s.pageSetupEmail())
+	mux.Handle("POST /setup/email", open(s.postSetupEmail()))
+	mux.Handle("GET /setup/email/verify", s.pageSetupVerify())
+	mux.Handle("POST /setup/email/verify", open(s.postSetupVerify()))
+	mux.Handle("POST /setup/email/resend", open(s.postSetupResend()))
+	mux.Handle("GET /setup/method", s.pageSetupMethod())
+	mux.Handle("POST /setup/method", open(s.postSetupMethod()))
+	mux.Handle("GET /setup/totp", s.pageSetupTOTP())
+	mux.Handle("POST /setup/totp", open(s.postSetupTOTP()))
+	mux.Handle("GET /account", s.pageAccount())
+	mux.Handle("POST /logout", s.postLogout(false))
+	mux.Handle("POST /logout/all", s.postLogout(true))
+	mux.Handle("GET /guide/start", s.pageGuide())
+	mux.Handle("GET /static/", s.ui.StaticHandler())
+	mux.Handle("GET /healthz", s.health())
+	mux.Handle("GET /readyz", s.health())
+	if s.cfg.Dev {
+		mux.Handle("GET /dev/mail", mail.DevMailboxHTML(s.st))
+		mux.Handle("GET /dev/mail.json", mail.DevMailboxJSON(s.st))
+	}
+	mux.Handle("/", s.pageNotFound())
+
+	var h http.Handler = mux
+	h = s.withSession(h)
+	h = rememberLang(h)
+	h = s.crossOrigin(h)
+	h = s.canonicalHost(h)
+	h = s.secureHeaders(h)
+	h = s.logRequests(h)
+	h = s.recoverer(h)
+	return h
+}
+
+func (s *server) health() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.st.Ping(r.Context()); err != nil {
+			s.log.Error("health check failed", "err", err.Error())
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
