@@ -34,6 +34,9 @@ func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 		}
 		entry = *e
 		entry.Seq, entry.At, entry.PrevHash = seq, store.Micro(e.At), prev
+		// Hash the text as it will be stored.
+		entry.Actor, entry.Event, entry.IP = cleanText(entry.Actor), cleanText(entry.Event), cleanText(entry.IP)
+		entry.UserAgent, entry.Detail = cleanText(entry.UserAgent), cleanText(entry.Detail)
 		if entry.Detail == "" {
 			entry.Detail = "{}"
 		}

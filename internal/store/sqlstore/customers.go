@@ -50,8 +50,9 @@ func (db *DB) CustomerByUserHandle(ctx context.Context, handle []byte) (*store.C
 	return c, wrap("customer by user handle", err)
 }
 
-// RecordFailure is one UPDATE: the CASE sees the row as it was, so only the
-// failure that reaches the threshold on an unlocked account sets locked_at.
+// RecordFailure is one UPDATE, so concurrent failures all count. The CASE sees
+// the row as it was: locked_at is set only while it is NULL, so LockedAt stays
+// the time of the first failure that reached the threshold.
 func (db *DB) RecordFailure(ctx context.Context, customerID int64, threshold int, now time.Time) (int, bool, error) {
 	var (
 		failed   int

@@ -74,8 +74,8 @@ func schema(t *testing.T, d *dialect) (files []string, tables map[string][]strin
 	return files, tables, indexes
 }
 
-// TestMigrationsInStep: the PostgreSQL migrations, not run until a later
-// issue, must keep the SQLite schema's files, tables, columns and indexes.
+// TestMigrationsInStep: the PostgreSQL migrations must keep the SQLite
+// schema's files, tables, columns and indexes (R2).
 func TestMigrationsInStep(t *testing.T) {
 	lf, lt, li := schema(t, sqliteDialect)
 	pf, pt, pi := schema(t, postgresDialect)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -46,7 +47,7 @@ func (db *DB) ClaimMail(ctx context.Context, limit int, now time.Time, lease tim
 		return nil, wrap("claim mail", err)
 	}
 	// RETURNING has no ORDER BY: oldest first, as selected.
-	slices.SortFunc(ms, func(a, b *store.Mail) int { return int(a.ID - b.ID) })
+	slices.SortFunc(ms, func(a, b *store.Mail) int { return cmp.Compare(a.ID, b.ID) })
 	return ms, nil
 }
 

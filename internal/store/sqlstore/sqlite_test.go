@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
 	"os"
@@ -113,7 +114,7 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 	}
 	var prev []byte
 	for i, e := range es {
-		if e.Seq != int64(i+1) || string(e.PrevHash) != string(prev) || string(e.Hash) != string(store.AuditHash(prev, e)) {
+		if e.Seq != int64(i+1) || !bytes.Equal(e.PrevHash, prev) || !bytes.Equal(e.Hash, store.AuditHash(prev, e)) {
 			t.Fatalf("audit chain broken at seq %d", e.Seq)
 		}
 		prev = e.Hash

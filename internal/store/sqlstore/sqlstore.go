@@ -1,5 +1,6 @@
 // Package sqlstore implements store.Store over database/sql. One set of queries
-// serves SQLite (now) and PostgreSQL (later); a dialect covers the differences.
+// serves SQLite (OpenSQLite, the embedded default) and PostgreSQL (OpenPostgres,
+// for several instances behind a load balancer); a dialect covers the differences.
 //
 // Representation: times are BIGINT unix microseconds UTC with NULL for the zero
 // time, booleans are 0/1 in SQLite and BOOLEAN in PostgreSQL, byte slices are
@@ -14,8 +15,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pressly/goose/v3"
 
@@ -59,24 +62,55 @@ func (db *DB) r() querier {
 }
 
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return db.w().ExecContext(ctx, db.dialect.sql(query), args...)
+	return db.w().ExecContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
 }
 
 // writeRow runs a write that returns one row (INSERT/UPDATE/DELETE ... RETURNING).
 func (db *DB) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return db.w().QueryRowContext(ctx, db.dialect.sql(query), args...)
+	return db.w().QueryRowContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
 }
 
 func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return db.r().QueryRowContext(ctx, db.dialect.sql(query), args...)
+	return db.r().QueryRowContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
 }
 
 func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return db.r().QueryContext(ctx, db.dialect.sql(query), args...)
+	return db.r().QueryContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
 }
 
 func (db *DB) writeRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return db.w().QueryContext(ctx, db.dialect.sql(query), args...)
+	return db.w().QueryContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
+}
+
+// cleanText makes s storable as text on both databases: PostgreSQL refuses a
+// NUL byte or invalid UTF-8 in TEXT (SQLite takes anything), and both reach the
+// store from clients (a customer code in a JSON body with \u0000, a User-Agent
+// header with Latin-1 bytes). Each becomes U+FFFD, on SQLite too, so that the
+// backends keep the same data and a dump moves between them unchanged.
+func cleanText(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// cleanArgs applies cleanText to the string arguments, copying args only when
+// one changes.
+func cleanArgs(args []any) []any {
+	out, copied := args, false
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok {
+			continue
+		}
+		if c := cleanText(s); c != s {
+			if !copied {
+				out, copied = slices.Clone(args), true
+			}
+			out[i] = c
+		}
+	}
+	return out
 }
 
 // InTx runs fn in one transaction on the writer. A nested InTx joins it.
@@ -114,7 +148,7 @@ func (db *DB) Ping(ctx context.Context) error {
 		_, err := db.tx.ExecContext(ctx, "SELECT 1")
 		return wrap("ping", err)
 	}
-	if err := db.writer.PingContext(ctx); err != nil {
+	if err := db.writer.PingContext(ctx); err != nil || db.reader == db.writer {
 		return wrap("ping", err)
 	}
 	return wrap("ping", db.reader.PingContext(ctx))
@@ -142,7 +176,16 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
-	p, err := goose.NewProvider(db.dialect.goose, db.writer, fsys, goose.WithDisableGlobalRegistry(true))
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if db.dialect == postgresDialect {
+		// Instances starting together: one migrates, the others wait for it.
+		locker, err := db.postgresLocker(ctx)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(db.dialect.goose, db.writer, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
