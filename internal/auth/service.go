@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/kagi-auth/kagi/internal/mail"
 	"github.com/kagi-auth/kagi/internal/secret"
 	"github.com/kagi-auth/kagi/internal/store"
@@ -70,6 +72,8 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	onMailed func() // wakes the outbox worker after a commit that enqueued mail
+	wa       *webauthn.WebAuthn
+	rp       RP
 }
 
 // Deps are the Service's collaborators.

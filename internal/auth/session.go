@@ -57,7 +57,9 @@ func (s *Service) startSession(ctx context.Context, st store.Store, replace *sto
 		IP: m.IP, UserAgent: truncate(m.UserAgent, 512),
 	}
 	if stage == store.StageFull {
-		sess.AuthenticatedAt = now
+		// A login that just proved both factors (or a passkey with user
+		// verification) is itself a re-verification for the step-up window.
+		sess.AuthenticatedAt, sess.StepUpAt = now, now
 	}
 	if replace != nil && stage != store.StageFull {
 		sess.Data = replace.Data

@@ -44,10 +44,15 @@ const usage = `kagi — passkey-first login for a brokerage's trading site
 
 usage:
   kagi serve [--demo] [options]     run the customer site
-  kagi migrate [--data DIR]         apply database migrations
+  kagi migrate                      apply database migrations
+  kagi export > dump.jsonl          write every table as JSON lines (a move or a logical backup)
+  kagi import < dump.jsonl          load a dump into a new, empty database
   kagi customer add --code C --password P [--email E] [--second-factor totp|email] [--totp-secret BASE32] [--json]
   kagi customer unlock --code C     lift a lock after failed attempts
   kagi config                       list every option (flags and KAGI_* variables)
+
+Every command works on the SQLite database in --data, or on PostgreSQL when
+--database-url (KAGI_DATABASE_URL) is set.
 
 Run "kagi COMMAND --help" for a command's options.`
 
@@ -65,6 +70,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, args[1:], env)
 	case "customer":
 		return runCustomer(ctx, args[1:], env)
+	case "export":
+		return runExport(ctx, args[1:], env)
+	case "import":
+		return runImport(ctx, args[1:], env)
 	case "config":
 		_, opts := config.Register(flag.NewFlagSet("config", flag.ContinueOnError))
 		config.PrintOptions(stdout, opts)
@@ -115,10 +124,26 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, onMailed func()) (*app, error) {
-	st, err := sqlstore.OpenSQLite(ctx, cfg.Data, log)
+// openStore opens (and migrates) PostgreSQL when --database-url is set, else
+// the SQLite file in --data. where names it for messages, without a password.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (st *sqlstore.DB, where string, err error) {
+	if cfg.DatabaseURL != "" {
+		where = config.RedactURL(cfg.DatabaseURL)
+		st, err = sqlstore.OpenPostgres(ctx, cfg.DatabaseURL, log)
+	} else {
+		where = cfg.Data
+		st, err = sqlstore.OpenSQLite(ctx, cfg.Data, log)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
+		return nil, where, fmt.Errorf("open store %s: %w", where, err)
+	}
+	return st, where, nil
+}
+
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, onMailed func()) (*app, error) {
+	st, _, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
 	}
 	var master []byte
 	if cfg.SecretKey != "" {
@@ -139,6 +164,10 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, onMailed
 		Store: st, Keys: keys, Logger: log, OnMailed: onMailed,
 		Hasher: auth.NewHasher(cfg.HashConcurrency, 3*time.Second),
 	})
+	if err := svc.EnablePasskeys(auth.RP{ID: cfg.RPID(), Origin: cfg.Origin, Name: cfg.SiteName}); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("webauthn: %w", err)
+	}
 	return &app{cfg: cfg, st: st, auth: svc, log: log}, nil
 }
 
@@ -161,11 +190,11 @@ func runMigrate(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	st, err := sqlstore.OpenSQLite(ctx, cfg.Data, newLogger(cfg, env.Stderr))
+	st, where, err := openStore(ctx, cfg, newLogger(cfg, env.Stderr))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(env.Stdout, "migrations applied to %s\n", cfg.Data)
+	fmt.Fprintf(env.Stdout, "migrations applied to %s\n", where)
 	return nil
 }

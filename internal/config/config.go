@@ -16,11 +16,12 @@ import (
 
 // Config is the parsed configuration, passed down by value.
 type Config struct {
-	Addr   string
-	Origin string
-	Data   string
-	Demo   bool
-	Dev    bool
+	Addr        string
+	Origin      string
+	Data        string
+	DatabaseURL string // postgres://...; empty: the SQLite file in Data
+	Demo        bool
+	Dev         bool
 
 	SecretKey string // base64 master key; empty: a key file in Data (single-host only)
 
@@ -107,7 +108,8 @@ func Register(fs *flag.FlagSet) (*Config, []Option) {
 	b := &binder{fs: fs}
 	b.str(&c.Addr, "addr", "127.0.0.1:8080", "address the customer site listens on")
 	b.str(&c.Origin, "origin", "http://localhost:8080", "public origin of the customer site; its host is the WebAuthn RP ID")
-	b.str(&c.Data, "data", "./kagi-data", "directory of the embedded SQLite database")
+	b.str(&c.Data, "data", "./kagi-data", "directory of the embedded SQLite database (and of the generated key file)")
+	b.secret(&c.DatabaseURL, "database-url", "PostgreSQL instead of SQLite, for several instances: postgres://user:password@host:5432/db?sslmode=verify-full")
 	b.bool(&c.Demo, "demo", false, "seed demo customers and print how to log in as them")
 	b.bool(&c.Dev, "dev", false, "development mailbox at /dev/mail (default: on only when the origin is localhost)")
 	b.secret(&c.SecretKey, "secret-key", "base64 32-byte key that encrypts TOTP secrets and keys code hashes (default: generated into <data>/secret.key)")
@@ -185,6 +187,16 @@ func (c *Config) Validate() error {
 	}
 	if !c.devSet && err == nil && u != nil {
 		c.Dev = isLocalhost(u.Hostname())
+	}
+	if c.DatabaseURL != "" {
+		if du, err := url.Parse(c.DatabaseURL); err != nil || (du.Scheme != "postgres" && du.Scheme != "postgresql") {
+			// Never echo the value: it may hold a password.
+			bad("--database-url must be a postgres:// or postgresql:// URL")
+		} else if c.SecretKey == "" && !c.Dev {
+			// Each host would generate a key file of its own, and no instance
+			// could read the TOTP secrets another one sealed.
+			bad("--database-url needs --secret-key: every instance must use the same key (a key file in --data is per host)")
+		}
 	}
 	if c.LockThreshold < 1 {
 		bad("--lock-threshold must be at least 1")
@@ -279,7 +291,8 @@ func PrintOptions(w io.Writer, opts []Option) {
 	}
 }
 
-// Redacted returns the option values for a startup log line, secrets masked.
+// Redacted returns the option values for a startup log line, secrets masked:
+// a URL keeps everything but its password, any other secret is withheld.
 func Redacted(fs *flag.FlagSet, opts []Option) map[string]string {
 	secret := map[string]bool{}
 	for _, o := range opts {
@@ -289,9 +302,35 @@ func Redacted(fs *flag.FlagSet, opts []Option) map[string]string {
 	fs.VisitAll(func(f *flag.Flag) {
 		v := f.Value.String()
 		if secret[f.Name] && v != "" {
-			v = "[redacted]"
+			if strings.Contains(v, "://") {
+				v = RedactURL(v)
+			} else {
+				v = "[redacted]"
+			}
 		}
 		out[f.Name] = v
 	})
 	return out
+}
+
+// RedactURL returns a URL fit for a log line: a password, in the user part or
+// in a parameter (postgres://...?password=), becomes "xxxxx". A value that
+// does not parse as a URL is withheld entirely.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[redacted]"
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q.Set(k, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

@@ -2,6 +2,10 @@
 // store in a temporary directory, the mail worker delivering into the
 // development mailbox, a controllable clock, on 127.0.0.1 with the origin
 // http://localhost:PORT (an IP address cannot be a WebAuthn RP ID).
+//
+// Postgres(t) (or KAGI_TEST_STORE=postgres for every New) puts the store in a
+// fresh PostgreSQL schema instead, and Env.Instance starts a second server of
+// the same deployment, as behind a load balancer.
 package testenv
 
 import (
@@ -21,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +35,7 @@ import (
 	"github.com/kagi-auth/kagi/internal/secret"
 	"github.com/kagi-auth/kagi/internal/store"
 	"github.com/kagi-auth/kagi/internal/store/sqlstore"
+	"github.com/kagi-auth/kagi/internal/store/sqlstore/pgtest"
 	"github.com/kagi-auth/kagi/internal/web"
 	"github.com/kagi-auth/kagi/internal/web/ui"
 )
@@ -56,17 +62,33 @@ func (c *Clock) Advance(d time.Duration) {
 // Env is a running customer site.
 type Env struct {
 	T      testing.TB
-	URL    string // http://localhost:PORT
+	URL    string // http://localhost:PORT: the origin, shared by every Instance
 	Config config.Config
 	Store  store.Store
 	Auth   *auth.Service
 	Hasher *auth.Hasher
 	Clock  *Clock
 	Server *httptest.Server
+	// Addr is where this server listens (127.0.0.1:PORT). It is the URL's
+	// port except on an Instance, whose Client dials Addr for the URL's host.
+	Addr string
 }
 
 // Option adjusts the configuration before the server starts.
 type Option func(*config.Config)
+
+// EnvStore names the variable that moves every Env without an explicit
+// store onto PostgreSQL: KAGI_TEST_STORE=postgres go test ./...
+const EnvStore = "KAGI_TEST_STORE"
+
+// Postgres runs the site on a fresh PostgreSQL schema, dropped when t ends.
+// It skips t when PostgreSQL is not reachable (fails it under CI); see
+// internal/store/sqlstore/pgtest for KAGI_TEST_DATABASE_URL.
+func Postgres(t testing.TB) Option {
+	t.Helper()
+	u := pgtest.URL(t)
+	return func(c *config.Config) { c.DatabaseURL = u }
+}
 
 // New starts a customer site; it stops when the test ends.
 func New(t testing.TB, opts ...Option) *Env {
@@ -87,26 +109,61 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(cfg)
 	}
+	if cfg.DatabaseURL == "" && os.Getenv(EnvStore) == "postgres" {
+		cfg.DatabaseURL = pgtest.URL(t)
+	}
+	clock := &Clock{t: time.Date(2026, 11, 25, 0, 30, 0, 0, time.UTC)} // 09:30 in Tokyo
+	return start(t, cfg, clock, ln)
+}
+
+// Instance starts another server of the same deployment, as a second
+// instance behind a load balancer: the same database (a second connection
+// pool on it), configuration, origin, key and clock, with its own domain
+// service, mail worker and listener. Its Client dials it while addressing the
+// shared origin, so cookies set by one instance go to the other. It stops
+// when the test ends.
+func (e *Env) Instance() *Env {
+	e.T.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	cfg := e.Config
+	return start(e.T, &cfg, e.Clock, ln)
+}
+
+// start runs a server for cfg on ln.
+func start(t testing.TB, cfg *config.Config, clock *Clock, ln net.Listener) *Env {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("KAGI_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlstore.OpenSQLite(ctx, cfg.Data, logger)
+	var st *sqlstore.DB
+	var err error
+	if cfg.DatabaseURL != "" {
+		st, err = sqlstore.OpenPostgres(ctx, cfg.DatabaseURL, logger)
+	} else {
+		st, err = sqlstore.OpenSQLite(ctx, cfg.Data, logger)
+	}
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	keys, err := secret.New(bytes.Repeat([]byte{42}, secret.KeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &Clock{t: time.Date(2026, 11, 25, 0, 30, 0, 0, time.UTC)} // 09:30 in Tokyo
 	hasher := auth.NewHasher(0, 5*time.Second)
 	var worker *mail.Worker
 	svc := auth.New(AuthConfig(cfg), auth.Deps{
 		Store: st, Keys: keys, Hasher: hasher, Now: clock.Now, Logger: logger,
 		OnMailed: func() { worker.Nudge() },
 	})
+	if err := svc.EnablePasskeys(auth.RP{ID: cfg.RPID(), Origin: cfg.Origin, Name: cfg.SiteName}); err != nil {
+		t.Fatal(err)
+	}
 	worker = mail.NewWorker(st, mail.DevSender{}, logger, mail.WithClock(clock.Now), mail.WithPollInterval(50*time.Millisecond))
 	done := make(chan struct{})
 	go func() { defer close(done); _ = worker.Run(ctx) }()
@@ -125,7 +182,8 @@ func New(t testing.TB, opts ...Option) *Env {
 		<-done
 		st.Close()
 	})
-	return &Env{T: t, URL: cfg.Origin, Config: *cfg, Store: st, Auth: svc, Hasher: hasher, Clock: clock, Server: srv}
+	return &Env{T: t, URL: cfg.Origin, Config: *cfg, Store: st, Auth: svc, Hasher: hasher, Clock: clock, Server: srv,
+		Addr: ln.Addr().String()}
 }
 
 // AuthConfig maps the configuration onto the domain's, as `kagi serve` does.
@@ -160,11 +218,31 @@ type Client struct {
 
 func (e *Env) Client() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{e: e, Jar: jar, HTTP: &http.Client{
+	c := &Client{e: e, Jar: jar, HTTP: &http.Client{
 		Jar:           jar,
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+	if u, err := url.Parse(e.URL); err == nil && u.Port() != "" && !strings.HasSuffix(e.Addr, ":"+u.Port()) {
+		// An Instance: the origin's host, this server's socket.
+		c.HTTP.Transport = DialTo(e.Addr)
+	}
+	return c
+}
+
+// DialTo is a transport that sends each request to addr (given several, to
+// each in turn), whatever the URL's host: a load balancer in front of
+// instances that share one origin. It keeps no idle connections, so every
+// request is routed afresh.
+func DialTo(addr ...string) *http.Transport {
+	var next atomic.Uint64
+	return &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			a := addr[(next.Add(1)-1)%uint64(len(addr))]
+			return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, a)
+		},
+	}
 }
 
 // Response is a read answer.
@@ -283,6 +361,23 @@ func (e *Env) Mails(addr string) []DevMail {
 		e.T.Fatalf("/dev/mail.json: %v", err)
 	}
 	return out
+}
+
+// Settled waits until mail to addr has stopped arriving (the worker runs
+// asynchronously) and returns how many there are, so a test can then wait
+// for the next one without mistaking a late earlier mail for it.
+func (e *Env) Settled(addr string) int {
+	e.T.Helper()
+	n := len(e.Mails(addr))
+	for stable := 0; stable < 3; {
+		time.Sleep(60 * time.Millisecond)
+		if m := len(e.Mails(addr)); m != n {
+			n, stable = m, 0
+		} else {
+			stable++
+		}
+	}
+	return n
 }
 
 // WaitMail waits until addr has more than before mails and returns the newest.

@@ -16,10 +16,14 @@ import (
 // notices are the only messages a redirect may ask a page to show (?m=key),
 // so no one can put words of their own on our pages.
 var notices = map[string]string{
-	"logged_out":     "notice.logged_out",
-	"logged_out_all": "notice.logged_out_all",
-	"code_sent":      "notice.code_sent",
-	"session_ended":  "notice.session_ended",
+	"logged_out":      "notice.logged_out",
+	"logged_out_all":  "notice.logged_out_all",
+	"code_sent":       "notice.code_sent",
+	"passkey_added":   "notice.passkey_added",
+	"passkey_deleted": "notice.passkey_deleted",
+	"passkey_renamed": "notice.passkey_renamed",
+	"step_up_done":    "notice.step_up_done",
+	"session_ended":   "notice.session_ended",
 }
 
 func (s *server) base(r *http.Request, cur *auth.Current) ui.Base {
@@ -118,7 +122,7 @@ func (s *server) pageLogin() http.Handler {
 		if auth.ErrorCode(err) == auth.CodeSessionExpired {
 			b.Notice = locale.Printer(b.Lang).T("notice.session_ended")
 		}
-		s.render(w, r, http.StatusOK, "login", ui.LoginView{Base: b})
+		s.render(w, r, http.StatusOK, "login", ui.LoginView{Base: b, PasskeyAvailable: true})
 	})
 }
 
@@ -138,7 +142,7 @@ func (s *server) postLogin() http.Handler {
 			}
 			b := s.base(r, nil)
 			b.Error = message(b.Lang, c, args...)
-			s.render(w, r, status(c), "login", ui.LoginView{Base: b, CustomerCode: truncate(code, 16)})
+			s.render(w, r, status(c), "login", ui.LoginView{Base: b, CustomerCode: truncate(code, 16), PasskeyAvailable: true})
 			return
 		}
 		s.setCookie(w, res.Token)
@@ -442,9 +446,24 @@ func (s *server) pageAccount() http.Handler {
 			return
 		}
 		b := s.base(r, cur)
+		ps, err := s.auth.Passkeys(r.Context(), cur)
+		if err != nil {
+			s.pageFail(w, r, err)
+			return
+		}
+		active := 0
+		for _, p := range ps {
+			if p.Active() {
+				active++
+			}
+		}
 		s.render(w, r, http.StatusOK, "account", ui.AccountView{
 			Base: b, Email: cur.Customer.Email, SecondFactor: cur.Customer.SecondFactor,
 			SessionMethod: cur.Session.Method, AuthenticatedAt: formatJST(cur.Session.AuthenticatedAt, b.Lang),
+			PasskeysAvailable: true, PasskeyCount: active,
+			// K12: after a password login, offer a passkey to whoever has none.
+			PasskeyOffer: len(ps) == 0 && cur.Session.Method != store.MethodPasskey && cur.Customer.EmailVerified(),
+			Signal:       s.signalData(cur, ps),
 		})
 	})
 }

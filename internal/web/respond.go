@@ -56,6 +56,8 @@ var statusOf = map[string]int{
 	auth.CodeNotFound:           http.StatusNotFound,
 	auth.CodeServerBusy:         http.StatusServiceUnavailable,
 	codeInternal:                http.StatusInternalServerError,
+	auth.CodeCeremonyExpired:    http.StatusBadRequest,
+	auth.CodePasskeyRegistered:  http.StatusConflict,
 }
 
 // Problem is an RFC 9457 problem detail with kagi's stable code.

@@ -33,6 +33,8 @@ var Pages = []string{
 	"setup_method",
 	"setup_totp",
 	"account",
+	"passkeys",
+	"passkey_delete",
 	"locked",
 	"guide_start",
 	"error",
@@ -170,14 +172,22 @@ func (r *Renderer) funcs(lang, page string) template.FuncMap {
 		"codeField": func(label, hint, pageError string) codeField {
 			return codeField{Label: label, Hint: hint, Error: pageError != ""}
 		},
+		// quietCodeField is codeField without autofocus, for a code form
+		// that is not the first thing on its page.
+		"quietCodeField": func(label, hint, pageError string) codeField {
+			return codeField{Label: label, Hint: hint, Error: pageError != "", NoFocus: true}
+		},
+		"join": func(xs []string) string { return strings.Join(xs, ",") },
 	}
 }
 
 // codeField is the data of the "code_field" partial: catalog keys of the
-// label and hint, and whether the page shows an error banner to link to.
+// label and hint, whether the page shows an error banner to link to, and
+// whether the field must not take the focus on load.
 type codeField struct {
 	Label, Hint string
 	Error       bool
+	NoFocus     bool
 }
 
 // langURL returns path with lang=<lang> in its query. Anything that is not

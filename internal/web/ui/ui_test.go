@@ -47,10 +47,31 @@ func samples(lang string) map[string]any {
 		"setup_totp":         SetupTOTPView{Base: sampleBase(lang, "/setup/totp", true), QRDataURL: sampleQR, Secret: "JBSW Y3DP EHPK 3PXP"},
 		"account": AccountView{Base: sampleBase(lang, "/account", true), Email: "taro@example.jp", SecondFactor: "totp",
 			SessionMethod: "password_totp", AuthenticatedAt: "2026年2月9日 9:30", PasskeysAvailable: true, PasskeyCount: 1},
-		"locked":      LockedView{Base: sampleBase(lang, "/login", false)},
-		"guide_start": GuideView{Base: sampleBase(lang, "/guide/start", false)},
-		"error":       ErrorView{Base: sampleBase(lang, "/nowhere", false), Status: 404, Message: "MESSAGE-TEXT"},
+		"passkeys": PasskeysView{Base: sampleBase(lang, "/account/passkeys", true), Passkeys: samplePasskeys(lang),
+			Limit: 5, EmailVerified: true, StepUpValid: true, SecondFactor: "email", MaskedEmail: "ta***@example.jp", Signal: sampleSignal()},
+		"passkey_delete": PasskeyDeleteView{Base: sampleBase(lang, "/account/passkeys/2/delete", true), Passkey: samplePasskeys(lang)[1]},
+		"locked":         LockedView{Base: sampleBase(lang, "/login", false)},
+		"guide_start":    GuideView{Base: sampleBase(lang, "/guide/start", false)},
+		"error":          ErrorView{Base: sampleBase(lang, "/nowhere", false), Status: 404, Message: "MESSAGE-TEXT"},
 	}
+}
+
+// samplePasskeys covers every kind and state of a passkey row.
+func samplePasskeys(lang string) []PasskeyItem {
+	p := locale.Printer(lang)
+	return []PasskeyItem{
+		{ID: 1, Name: "iPhone", Authenticator: "iCloud キーチェーン", Synced: true,
+			CreatedAt: "2026年2月9日 9:30", LastUsedAt: "2026年2月12日 8:05", CredentialID: "Y3JlZC1vbmU"},
+		{ID: 2, Name: "自宅のパソコン" + p.T("passkey.shared_suffix"), Authenticator: "Windows Hello", Shared: true,
+			CreatedAt: "2026年2月10日 20:14", CredentialID: "Y3JlZC10d28"},
+		{ID: 3, Name: "YubiKey <5>", Authenticator: p.T("passkey.authenticator.security_key"), Suspended: true,
+			CreatedAt: "2026年2月11日 12:00", LastUsedAt: "2026年2月11日 12:01", CredentialID: "Y3JlZC10aHJlZQ"},
+	}
+}
+
+func sampleSignal() SignalData {
+	return SignalData{RPID: "localhost", UserID: "dXNlci1oYW5kbGU", Name: "1234567", DisplayName: "1234567",
+		CredentialIDs: []string{"Y3JlZC1vbmU", "Y3JlZC10d28"}}
 }
 
 func newRenderer(t testing.TB) *Renderer {
@@ -180,6 +201,19 @@ func TestRenderVariants(t *testing.T) {
 				AccountView{Base: b, SecondFactor: "email", SessionMethod: "password_email"},
 				AccountView{Base: b, SecondFactor: "totp", SessionMethod: "passkey", PasskeysAvailable: true, PasskeyCount: 0},
 				AccountView{Base: b, SecondFactor: "email", SessionMethod: "passkey", PasskeysAvailable: true, PasskeyCount: 5},
+				AccountView{Base: b, SecondFactor: "email", SessionMethod: "password_email", PasskeysAvailable: true, PasskeyOffer: true, Signal: sampleSignal()},
+			},
+			"passkeys": {
+				PasskeysView{Base: b, Limit: 5, EmailVerified: true, StepUpValid: true},
+				PasskeysView{Base: b, Limit: 5, EmailVerified: true, StepUpValid: false, SecondFactor: "totp"},
+				PasskeysView{Base: b, Limit: 5, EmailVerified: true, StepUpValid: false, SecondFactor: "email", MaskedEmail: "ta***@example.jp"},
+				PasskeysView{Base: b, Limit: 3, EmailVerified: true, StepUpValid: true, LimitReached: true, Passkeys: samplePasskeys(lang)},
+				PasskeysView{Base: b, Limit: 5, EmailVerified: false},
+				&PasskeysView{Base: b, Limit: 5, EmailVerified: true, StepUpValid: true, Passkeys: samplePasskeys(lang)[:1], Signal: sampleSignal()},
+			},
+			"passkey_delete": {
+				PasskeyDeleteView{Base: b, Passkey: samplePasskeys(lang)[0]},
+				PasskeyDeleteView{Base: b, Passkey: samplePasskeys(lang)[2]},
 			},
 			"guide_start": {GuideView{Base: b}},
 			"error": {
@@ -504,6 +538,12 @@ func TestPreview(t *testing.T) {
 		write(lang+"_login_plain", "login", LoginView{Base: b})
 		write(lang+"_second_factor_totp", "second_factor", SecondFactorView{Base: b, Method: "totp"})
 		b.LoggedIn = true
+		write(lang+"_account_offer", "account", AccountView{Base: b, Email: "taro@example.jp", SecondFactor: "email", SessionMethod: "password_email", AuthenticatedAt: "2026年2月9日 9:30", PasskeysAvailable: true, PasskeyOffer: true})
+		write(lang+"_passkeys_empty", "passkeys", PasskeysView{Base: b, Limit: 5, EmailVerified: true, StepUpValid: true})
+		write(lang+"_passkeys_totp", "passkeys", PasskeysView{Base: b, Limit: 5, EmailVerified: true, SecondFactor: "totp", Passkeys: samplePasskeys(lang)[:1]})
+		write(lang+"_passkeys_email", "passkeys", PasskeysView{Base: b, Limit: 5, EmailVerified: true, SecondFactor: "email", MaskedEmail: "ta***@example.jp"})
+		write(lang+"_passkeys_limit", "passkeys", PasskeysView{Base: b, Limit: 3, EmailVerified: true, StepUpValid: true, LimitReached: true, Passkeys: samplePasskeys(lang)})
+		write(lang+"_passkeys_noemail", "passkeys", PasskeysView{Base: b, Limit: 5})
 		write(lang+"_account_soon", "account", AccountView{Base: b, Email: "taro.yamada.longaddress@example-securities.co.jp", SecondFactor: "email", SessionMethod: "password_email", AuthenticatedAt: "2026年2月9日 9:30"})
 	}
 }

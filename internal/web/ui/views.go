@@ -90,6 +90,79 @@ type AccountView struct {
 	AuthenticatedAt   string // preformatted in JST
 	PasskeysAvailable bool
 	PasskeyCount      int
+	// PasskeyOffer shows, above everything else, a card offering to create a
+	// passkey in one step (K12): the shared-PC question and a create button
+	// (#passkey-register, the same script as the passkeys page). Set it after
+	// a password login when the customer has no passkey yet.
+	PasskeyOffer bool
+	// Signal feeds the WebAuthn Signal API (K11); a zero value signals nothing.
+	Signal SignalData
+}
+
+// PasskeyItem is one row of the passkey list (K6).
+type PasskeyItem struct {
+	ID   int64
+	Name string // customer-editable
+	// Authenticator is the name from the AAGUID, e.g. "iCloud キーチェーン",
+	// "Google パスワードマネージャー", "Windows Hello", or a neutral default /
+	// "セキュリティキー" (catalog keys passkey.authenticator.*).
+	Authenticator string
+	Synced        bool   // backup state BS: 同期 (cloud) vs この端末のみ (device-bound)
+	Shared        bool   // registered on a PC the customer said is shared (K14)
+	Suspended     bool   // suspended as possibly cloned (K10): badge and "call the center"
+	CreatedAt     string // preformatted JST
+	LastUsedAt    string // preformatted JST, "" if never
+	CredentialID  string // base64url, for the Signal API
+}
+
+// PasskeysView is パスキー登録・一覧 (GET /account/passkeys; 口座情報 ›
+// お客様情報 › 登録情報照会 › パスキー登録). What the registration card shows
+// is decided in this order: !EmailVerified → refusal with a link to
+// /guide/start; LimitReached → the limit message; !StepUpValid → the
+// re-verification forms (POST /account/passkeys/verify/send for "email",
+// POST /account/passkeys/verify with field code); else the registration
+// form, which static/js/passkeys.js drives through the JSON API.
+type PasskeysView struct {
+	Base
+	Passkeys      []PasskeyItem // every passkey not revoked, suspended ones included (shown with a badge)
+	Limit         int
+	LimitReached  bool   // len(active) >= Limit: said plainly; no register button (K3)
+	EmailVerified bool   // false: registration refused with the way to initial setup (K2 Check1)
+	StepUpValid   bool   // re-verified recently: show the registration form, else the re-verification form
+	SecondFactor  string // "totp" | "email": which re-verification form to show
+	MaskedEmail   string
+	Signal        SignalData // for the WebAuthn Signal API (K11)
+}
+
+// ActiveCount is the number of passkeys that are not suspended: the "n" of
+// "n / Limit 件登録済み", the same count LimitReached is decided on.
+func (v PasskeysView) ActiveCount() int {
+	n := 0
+	for _, p := range v.Passkeys {
+		if !p.Suspended {
+			n++
+		}
+	}
+	return n
+}
+
+// SignalData feeds the WebAuthn Signal API (K11) through the hidden
+// #passkey-signal element; the page script calls
+// signalAllAcceptedCredentials and signalCurrentUserDetails at every load.
+// Nothing is signalled while RPID or UserID is empty.
+type SignalData struct {
+	RPID          string
+	UserID        string   // base64url WebAuthn user handle
+	Name          string   // user.name as stored in the passkey
+	DisplayName   string   // user.displayName
+	CredentialIDs []string // base64url of every ACTIVE passkey
+}
+
+// PasskeyDeleteView is the confirmation page of a deletion
+// (GET /account/passkeys/{id}/delete; the form POSTs to the same path).
+type PasskeyDeleteView struct {
+	Base
+	Passkey PasskeyItem
 }
 
 // LockedView tells a customer their account is locked and whom to call.

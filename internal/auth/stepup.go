@@ -1,0 +1,87 @@
+package auth
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kagi-auth/kagi/internal/mail"
+	"github.com/kagi-auth/kagi/internal/store"
+)
+
+// SendStepUpCode mails a re-verification code to a customer on e-mail second factor.
+func (s *Service) SendStepUpCode(ctx context.Context, cur *Current, m Meta) error {
+	if err := requireFull(cur); err != nil {
+		return err
+	}
+	c := cur.Customer
+	if c.SecondFactor != store.FactorEmail || !c.EmailVerified() {
+		return newErr(CodeInvalidRequest, errors.New("step-up code requested by a customer not on e-mail"))
+	}
+	return s.inTx(ctx, func(st store.Store, mailed *bool) error {
+		if err := s.sendCode(ctx, st, c, store.CodeStepUp, c.Email, langOr(c.Lang, m.Lang), mail.KindStepUpCode, m); err != nil {
+			return err
+		}
+		*mailed = true
+		return nil
+	})
+}
+
+// StepUp re-verifies a logged-in customer with their current second factor
+// (K2, Check2) before a sensitive action. Failures count towards the lock.
+func (s *Service) StepUp(ctx context.Context, cur *Current, code string, m Meta) error {
+	if err := requireFull(cur); err != nil {
+		return err
+	}
+	c := cur.Customer
+	var derr error
+	switch c.SecondFactor {
+	case store.FactorTOTP:
+		secret, err := s.openTOTP(c)
+		if err != nil {
+			return err
+		}
+		step := matchTOTP(secret, code, s.now())
+		if step == 0 {
+			derr = newErr(CodeInvalidCode, nil)
+			break
+		}
+		fresh, err := s.st.UseTOTPStep(ctx, c.ID, step)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			derr = newErr(CodeInvalidCode, errors.New("TOTP code replayed"))
+		}
+	case store.FactorEmail:
+		if err := s.st.InTx(ctx, func(st store.Store) error {
+			derr = s.checkCode(ctx, st, c, store.CodeStepUp, code)
+			if derr != nil && ErrorCode(derr) == "" {
+				return derr
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	default:
+		return newErr(CodeSetupRequired, nil)
+	}
+	if derr != nil {
+		err := s.fail(ctx, c, "step_up.fail", ErrorCode(derr), m)
+		if c := ErrorCode(err); c == CodeAccountLocked {
+			_, _ = s.st.DeleteCustomerSessions(ctx, cur.Customer.ID)
+		}
+		return err
+	}
+	return s.st.InTx(ctx, func(st store.Store) error {
+		cur.Session.StepUpAt = s.now()
+		if err := st.UpdateSession(ctx, cur.Session); err != nil {
+			return err
+		}
+		if c.FailedAttempts > 0 {
+			if err := st.ResetFailures(ctx, c.ID); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, st, "customer", c.ID, "step_up.ok", m, map[string]any{"factor": c.SecondFactor})
+	})
+}
