@@ -39,6 +39,10 @@ type Customer struct {
 	LockedAt        time.Time // zero when not locked
 	FrozenAt        time.Time // zero when not frozen
 	CreatedAt       time.Time
+	// SensitiveChangedAt is the last passkey registration or change of e-mail
+	// or second factor: money operations wait out the cooling-off from it (P6).
+	SensitiveChangedAt time.Time
+	PhaseNoticeAt      time.Time // when the "passkeys become mandatory" reminder was mailed
 }
 
 // EmailVerified reports whether initial setup verified an address.
@@ -46,6 +50,7 @@ func (c *Customer) EmailVerified() bool { return c.Email != "" && !c.EmailVerifi
 
 // Session stages.
 const (
+	StageRestricted   = "restricted"    // legacy login after the mandatory date: may only register a passkey (P3)
 	StageSecondFactor = "second_factor" // password verified, waiting for the one-time code
 	StageSetup        = "setup"         // password verified, initial setup not done
 	StageFull         = "full"          // logged in
@@ -131,6 +136,17 @@ type Passkey struct {
 
 // Active reports whether the passkey may be used to log in.
 func (p *Passkey) Active() bool { return p.RevokedAt.IsZero() && p.SuspendedAt.IsZero() }
+
+// Operation is a request made on the demo trading site (P5): stored, nothing more.
+type Operation struct {
+	ID         int64
+	CustomerID int64
+	Kind       string // policy.Operation
+	Detail     string // JSON of the request
+	Method     string // how the session was authenticated, and any step-up
+	CreatedAt  time.Time
+	IP         string
+}
 
 // AuditEntry is one row of the append-only, hash-chained audit log.
 type AuditEntry struct {
@@ -222,6 +238,16 @@ type Store interface {
 	RenamePasskey(ctx context.Context, id int64, name string) error
 	RevokePasskey(ctx context.Context, id int64, by string, now time.Time) error // ErrNotFound if absent or already revoked
 	SuspendPasskey(ctx context.Context, id int64, reason string, now time.Time) error
+
+	// The passkey-mandatory phase and important operations (issue 6)
+	SetSensitiveChange(ctx context.Context, customerID int64, at time.Time) error
+	// MarkPhaseNotice records the reminder once; false if it was already recorded.
+	MarkPhaseNotice(ctx context.Context, customerID int64, at time.Time) (bool, error)
+	// CustomersWithoutPasskey lists customers with a verified e-mail, no active
+	// passkey and no reminder yet, by id after afterID (for batched reminders).
+	CustomersWithoutPasskey(ctx context.Context, afterID int64, limit int) ([]*Customer, error)
+	RecordOperation(ctx context.Context, op *Operation) error                                                 // sets ID
+	OperationsByCustomer(ctx context.Context, customerID int64, kind string, limit int) ([]*Operation, error) // newest first; kind "" means all
 
 	// Audit log (append-only, hash-chained: the backend fills Seq, PrevHash, Hash)
 	AppendAudit(ctx context.Context, e *AuditEntry) error

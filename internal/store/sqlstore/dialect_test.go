@@ -38,6 +38,7 @@ func TestClaimMailSQL(t *testing.T) {
 var (
 	createTable = regexp.MustCompile(`(?s)CREATE TABLE (\w+) \((.*?)\n\)`)
 	createIndex = regexp.MustCompile(`CREATE INDEX (\w+) ON (\w+) \(([^)]*)\)`)
+	addColumn   = regexp.MustCompile(`(?m)^ALTER TABLE (\w+) ADD COLUMN (\w+)`)
 	column      = regexp.MustCompile(`(?m)^\s+([a-z_]+)\s+[A-Z]`)
 )
 
@@ -62,6 +63,9 @@ func schema(t *testing.T, d *dialect) (files []string, tables map[string][]strin
 			for _, c := range column.FindAllStringSubmatch(m[2], -1) {
 				tables[m[1]] = append(tables[m[1]], c[1])
 			}
+		}
+		for _, m := range addColumn.FindAllStringSubmatch(string(b), -1) {
+			tables[m[1]] = append(tables[m[1]], m[2])
 		}
 		for _, m := range createIndex.FindAllStringSubmatch(string(b), -1) {
 			indexes[m[1]] = m[2] + "(" + m[3] + ")"

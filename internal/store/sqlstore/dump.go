@@ -59,7 +59,8 @@ type dumpTable struct {
 // TestDumpCoversSchema fails when a migration adds a column this list lacks.
 var dumpTables = []dumpTable{
 	table("customers", "id", "id", "id:i customer_code:s password_hash:s email:s email_verified_at:i second_factor:s "+
-		"totp_secret:b totp_last_step:i webauthn_user_handle:b lang:s failed_attempts:i locked_at:i frozen_at:i created_at:i passkey_gen:i"),
+		"totp_secret:b totp_last_step:i webauthn_user_handle:b lang:s failed_attempts:i locked_at:i frozen_at:i created_at:i passkey_gen:i "+
+		"sensitive_changed_at:i phase_notice_at:i"),
 	table("sessions", "id_hash", "", "id_hash:b customer_id:i stage:s method:s passkey_id:i authenticated_at:i step_up_at:i "+
 		"created_at:i last_seen_at:i expires_at:i ip:s user_agent:s data:s"),
 	table("email_codes", "id", "id", "id:i customer_id:i purpose:s email:s code_hash:b attempts:i created_at:i expires_at:i used_at:i"),
@@ -67,6 +68,7 @@ var dumpTables = []dumpTable{
 	table("passkeys", "id", "id", "id:i customer_id:i credential_id:b public_key:b sign_count:i aaguid:b transports:s "+
 		"backup_eligible:o backup_state:o attestation_format:s name:s shared:o created_at:i created_ip:s created_user_agent:s "+
 		"last_used_at:i revoked_at:i revoked_by:s suspended_at:i suspend_reason:s"),
+	table("operations", "id", "id", "id:i customer_id:i kind:s detail:s method:s created_at:i ip:s"),
 	table("audit_log", "seq", "", "seq:i at:i actor:s customer_id:i event:s ip:s user_agent:s detail:s prev_hash:b hash:b"),
 	table("audit_head", "id", "", "id:i seq:i hash:b"),
 	table("outbox", "id", "id", "id:i to_addr:s subject:s body:s created_at:i sent_at:i attempts:i next_try_at:i last_error:s"),

@@ -51,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Outbox/Claim_P4", testClaimMail},
 		{"Outbox/SentMail_P4", testSentMail},
 		{"RateLimit/HitCount_B3", testHitCount},
+		{"Policy/SensitiveChangeAndNotice_P4_P6", testSensitiveChangeAndNotice},
+		{"Policy/Operations_P5", testOperations},
 		{"InTx/Commit_P4_B2", testInTxCommit},
 		{"InTx/Rollback_P4_B2", testInTxRollback},
 		{"Concurrent/AddPasskey_K3", testConcurrentAddPasskey},
