@@ -269,4 +269,59 @@ type Store interface {
 	// Count returns key's counter for the window without adding to it.
 	Count(ctx context.Context, key string, windowStart time.Time) (int, error)
 	DeleteOldHits(ctx context.Context, before time.Time) (int, error)
+
+	// Operators, inquiries, approvals (issue 7). Types in operators.go.
+	//
+	// Operators and their enrollment (O4).
+	CreateOperator(ctx context.Context, o *Operator) error // sets ID; ErrConflict on a taken name or user handle
+	OperatorByID(ctx context.Context, id int64) (*Operator, error)
+	OperatorByName(ctx context.Context, name string) (*Operator, error)
+	OperatorByUserHandle(ctx context.Context, handle []byte) (*Operator, error)
+	Operators(ctx context.Context) ([]*Operator, error) // by name
+	SetOperatorEnrollment(ctx context.Context, id int64, hash []byte, expires time.Time) error
+	// ConsumeOperatorEnrollment clears the pending enrollment code only if it is
+	// still hash (single use); false if another use or a newer code came first.
+	ConsumeOperatorEnrollment(ctx context.Context, id int64, hash []byte) (bool, error)
+	DisableOperator(ctx context.Context, id int64, now time.Time) error
+	// Operator passkeys and console sessions.
+	AddOperatorPasskey(ctx context.Context, p *OperatorPasskey) error // sets ID; ErrConflict on a taken credential ID
+	OperatorPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*OperatorPasskey, error)
+	OperatorPasskeys(ctx context.Context, operatorID int64) ([]*OperatorPasskey, error) // oldest first, revoked ones too
+	// RecordOperatorPasskeyUse is RecordPasskeyUse for operator passkeys (compare-and-swap on the counter).
+	RecordOperatorPasskeyUse(ctx context.Context, id int64, oldCount, newCount uint32, backupState bool, now time.Time) (bool, error)
+	RevokeOperatorPasskeys(ctx context.Context, operatorID int64, now time.Time) (int, error)
+	CreateOperatorSession(ctx context.Context, s *OperatorSession) error
+	OperatorSessionByHash(ctx context.Context, idHash []byte) (*OperatorSession, error)
+	TouchOperatorSession(ctx context.Context, idHash []byte, now time.Time) error
+	DeleteOperatorSession(ctx context.Context, idHash []byte) error
+	DeleteOperatorSessions(ctx context.Context, operatorID int64) (int, error)
+	DeleteExpiredOperatorSessions(ctx context.Context, now time.Time) (int, error)
+	// Procedures on customers (O3).
+	SetFrozen(ctx context.Context, customerID int64, frozenAt time.Time) error // the zero time unfreezes
+	UnsuspendPasskey(ctx context.Context, id int64) error                      // ErrNotFound if absent, revoked or not suspended
+	// The inquiry form (O2).
+	CreateInquiry(ctx context.Context, q *Inquiry) error // sets ID
+	InquiryByID(ctx context.Context, id int64) (*Inquiry, error)
+	OpenInquiries(ctx context.Context, limit int) ([]*Inquiry, error)                         // oldest first
+	InquiriesByCustomer(ctx context.Context, customerID int64, limit int) ([]*Inquiry, error) // newest first
+	CloseInquiry(ctx context.Context, id int64, by, note string, now time.Time) error         // ErrNotFound if absent or closed
+	// Four-eyes requests (O4).
+	CreateApprovalRequest(ctx context.Context, a *ApprovalRequest) error // sets ID
+	ApprovalRequestByID(ctx context.Context, id int64) (*ApprovalRequest, error)
+	ApprovalRequests(ctx context.Context, status string, limit int) ([]*ApprovalRequest, error)              // newest first; status "" means all
+	ApprovalRequestsByCustomer(ctx context.Context, customerID int64, limit int) ([]*ApprovalRequest, error) // newest first
+	// DecideApprovalRequest moves a pending request to status; false if it was
+	// no longer pending (another operator decided first).
+	DecideApprovalRequest(ctx context.Context, id int64, status, by, note string, now time.Time) (bool, error)
+	// The audit chain's tip and the adoption dashboard (O5, O6).
+	AuditHead(ctx context.Context) (seq int64, hash []byte, err error)
+	// AdoptionAt counts the customers with a successful login in (at-window, at]
+	// and, of those, the ones who had a passkey bound at at (registered by then,
+	// not revoked by then).
+	AdoptionAt(ctx context.Context, at time.Time, window time.Duration) (active, withPasskey int, err error)
+	LoginsByDay(ctx context.Context, since time.Time) ([]LoginDay, error) // successful logins from since, by day in Japan and method
+	PasskeyGroups(ctx context.Context) ([]PasskeyGroup, error)            // active passkeys
+	// ActiveWithoutPasskey counts the customers with a successful login since
+	// since and no active passkey, and lists up to limit of them, most recent login first.
+	ActiveWithoutPasskey(ctx context.Context, since time.Time, limit int) (int, []ActiveCustomer, error)
 }

@@ -73,6 +73,15 @@ var dumpTables = []dumpTable{
 	table("audit_head", "id", "", "id:i seq:i hash:b"),
 	table("outbox", "id", "id", "id:i to_addr:s subject:s body:s created_at:i sent_at:i attempts:i next_try_at:i last_error:s"),
 	table("rate_limits", "key, window_start", "", "key:s window_start:i count:i"),
+	// The call center (issue 7).
+	table("operators", "id", "id", "id:i name:s role:s user_handle:b enroll_hash:b enroll_expires_at:i created_at:i created_by:s disabled_at:i"),
+	table("operator_passkeys", "id", "id", "id:i operator_id:i credential_id:b public_key:b sign_count:i aaguid:b transports:s "+
+		"backup_eligible:o backup_state:o attestation_format:s created_at:i created_ip:s last_used_at:i revoked_at:i"),
+	table("operator_sessions", "id_hash", "", "id_hash:b operator_id:i created_at:i last_seen_at:i expires_at:i ip:s user_agent:s"),
+	table("inquiries", "id", "id", "id:i customer_code:s customer_id:i name:s email:s topic:s message:s ip:s user_agent:s "+
+		"created_at:i closed_at:i closed_by:s close_note:s"),
+	table("approval_requests", "id", "id", "id:i kind:s customer_id:i inquiry_id:i payload:s reason:s requested_by:s requested_at:i "+
+		"status:s decided_by:s decided_at:i decision_note:s"),
 }
 
 func table(name, orderBy, serial, spec string) dumpTable {

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Concurrent/AppendAudit_O5", testConcurrentAppendAudit},
 		{"Concurrent/Hit_B3", testConcurrentHit},
 	}
+	tests = append(tests, operatorTests...) // the call center (issue 7), storetest/operators.go
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
