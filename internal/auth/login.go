@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kagi-auth/kagi/internal/mail"
+	"github.com/kagi-auth/kagi/internal/policy"
 	"github.com/kagi-auth/kagi/internal/store"
 )
 
@@ -82,6 +83,21 @@ func (s *Service) PasswordLogin(ctx context.Context, code, password string, m Me
 	}
 	if !ok {
 		return nil, s.fail(ctx, c, "login.password.fail", CodeInvalidCredentials, m)
+	}
+
+	// After the mandatory date a customer who has a passkey is sent to it (P3),
+	// before they type a one-time code for nothing.
+	if s.cfg.Schedule.PhaseAt(now) == policy.PhaseMandatory {
+		n, err := s.st.CountActivePasskeys(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if policy.AfterLegacyLogin(s.cfg.Schedule, now, n > 0) == policy.LegacyRefused {
+			if err := s.audit(ctx, s.st, "customer", c.ID, "login.refused", m, map[string]any{"reason": CodePasskeyLoginNeeded}); err != nil {
+				return nil, err
+			}
+			return nil, newErr(CodePasskeyLoginNeeded, nil)
+		}
 	}
 
 	var res *LoginResult
@@ -274,13 +290,26 @@ func (s *Service) SecondFactor(ctx context.Context, cur *Current, code string, m
 // clears the failure count and sends the login notice (P4).
 func (s *Service) completeLogin(ctx context.Context, cur *Current, method string, passkeyID int64, m Meta) (*LoginResult, error) {
 	c := cur.Customer
+	stage, event := store.StageFull, "login.success"
+	if method != store.MethodPasskey {
+		n, err := s.st.CountActivePasskeys(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		switch policy.AfterLegacyLogin(s.cfg.Schedule, s.now(), n > 0) {
+		case policy.LegacyRestricted:
+			stage, event = store.StageRestricted, "login.restricted"
+		case policy.LegacyRefused:
+			return nil, newErr(CodePasskeyLoginNeeded, nil)
+		}
+	}
 	var res *LoginResult
 	err := s.inTx(ctx, func(st store.Store, mailed *bool) error {
 		var replace *store.Session
 		if cur.Session != nil {
 			replace = cur.Session
 		}
-		tok, sess, err := s.startSession(ctx, st, replace, c.ID, store.StageFull, method, passkeyID, m)
+		tok, sess, err := s.startSession(ctx, st, replace, c.ID, stage, method, passkeyID, m)
 		if err != nil {
 			return err
 		}
@@ -296,7 +325,7 @@ func (s *Service) completeLogin(ctx context.Context, cur *Current, method string
 			}
 			c.Lang = lang
 		}
-		if err := s.audit(ctx, st, "customer", c.ID, "login.success", m, map[string]any{"method": method, "passkey_id": passkeyID}); err != nil {
+		if err := s.audit(ctx, st, "customer", c.ID, event, m, map[string]any{"method": method, "passkey_id": passkeyID}); err != nil {
 			return err
 		}
 		*mailed = c.Email != ""

@@ -185,16 +185,28 @@ func (s *Service) StepUpUntil(cur *Current) (time.Time, bool) {
 }
 
 func requireFull(cur *Current) error {
+	if cur.Restricted() {
+		return newErr(CodeRestricted, nil)
+	}
 	if !cur.Full() {
 		return newErr(CodeNotAuthenticated, nil)
 	}
 	return nil
 }
 
+// requireRegistrar admits full sessions and restricted ones, whose one purpose
+// is registering a passkey (P3).
+func requireRegistrar(cur *Current) error {
+	if cur.Restricted() {
+		return nil
+	}
+	return requireFull(cur)
+}
+
 // RegistrationOptions begins a passkey registration (K2, K3, K4, K14) after
 // checking the prerequisites in the order the customer meets them.
 func (s *Service) RegistrationOptions(ctx context.Context, cur *Current, shared, conditional bool, binding string, m Meta) (*protocol.CredentialCreation, error) {
-	if err := requireFull(cur); err != nil {
+	if err := requireRegistrar(cur); err != nil {
 		return nil, err
 	}
 	c := cur.Customer
@@ -249,7 +261,7 @@ func (s *Service) RegistrationOptions(ctx context.Context, cur *Current, shared,
 // attestation; kagi then applies its own policy (UV, flags, limit, uniqueness)
 // and stores the passkey, the audit entry and the notice in one transaction.
 func (s *Service) RegisterPasskey(ctx context.Context, cur *Current, body []byte, name, binding string, m Meta) (*store.Passkey, error) {
-	if err := requireFull(cur); err != nil {
+	if err := requireRegistrar(cur); err != nil {
 		return nil, err
 	}
 	c := cur.Customer
@@ -302,6 +314,11 @@ func (s *Service) RegisterPasskey(ctx context.Context, cur *Current, body []byte
 	}
 	err = s.inTx(ctx, func(tx store.Store, mailed *bool) error {
 		if err := tx.AddPasskey(ctx, p, s.cfg.PasskeyLimit); err != nil {
+			return err
+		}
+		// Money waits out the cooling-off from here (P6): a phisher who
+		// registers their own passkey gains nothing before the mail is read.
+		if err := tx.SetSensitiveChange(ctx, c.ID, now); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, "customer", c.ID, "passkey.registered", m, map[string]any{
@@ -452,7 +469,7 @@ func (s *Service) suspectClone(ctx context.Context, c *store.Customer, p *store.
 
 // Passkeys lists the customer's passkeys that are still bound (active or suspended).
 func (s *Service) Passkeys(ctx context.Context, cur *Current) ([]*store.Passkey, error) {
-	if err := requireFull(cur); err != nil {
+	if err := requireRegistrar(cur); err != nil {
 		return nil, err
 	}
 	return s.st.PasskeysByCustomer(ctx, cur.Customer.ID, false)

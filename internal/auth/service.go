@@ -16,6 +16,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/kagi-auth/kagi/internal/mail"
+	"github.com/kagi-auth/kagi/internal/policy"
 	"github.com/kagi-auth/kagi/internal/secret"
 	"github.com/kagi-auth/kagi/internal/store"
 )
@@ -34,6 +35,8 @@ type Config struct {
 	StepUpWindow      time.Duration
 	PasskeyLimit      int
 	Brand             mail.Brand
+	Schedule          policy.Schedule // the passkey-mandatory phases (P1)
+	ReminderLead      time.Duration   // how long before MandatoryFrom the reminder goes out
 }
 
 func (c *Config) defaults() {
@@ -57,6 +60,9 @@ func (c *Config) defaults() {
 	}
 	if c.PasskeyLimit <= 0 {
 		c.PasskeyLimit = 5
+	}
+	if c.Schedule.StepUpWindow <= 0 {
+		c.Schedule.StepUpWindow = c.StepUpWindow
 	}
 	if c.Brand.Phone == "" {
 		c.Brand = mail.DefaultBrand()

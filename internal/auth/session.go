@@ -15,6 +15,8 @@ const touchEvery = time.Minute
 type sessionData struct {
 	PendingEmail string `json:"pending_email,omitempty"` // address being verified in setup
 	PendingTOTP  []byte `json:"pending_totp,omitempty"`  // sealed secret being enrolled in setup
+	// PasskeyStepUpAt is the last passkey step-up of a legacy session (P2).
+	PasskeyStepUpAt time.Time `json:"passkey_step_up_at,omitzero"`
 }
 
 func decodeData(s *store.Session) sessionData {
@@ -47,7 +49,7 @@ func (s *Service) startSession(ctx context.Context, st store.Store, replace *sto
 	switch stage {
 	case store.StageSecondFactor:
 		ttl = s.cfg.PendingTTL
-	case store.StageSetup:
+	case store.StageSetup, store.StageRestricted:
 		ttl = s.cfg.SetupTTL
 	}
 	tok, hash := newToken()
@@ -56,7 +58,7 @@ func (s *Service) startSession(ctx context.Context, st store.Store, replace *sto
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(ttl),
 		IP: m.IP, UserAgent: truncate(m.UserAgent, 512),
 	}
-	if stage == store.StageFull {
+	if stage == store.StageFull || stage == store.StageRestricted {
 		// A login that just proved both factors (or a passkey with user
 		// verification) is itself a re-verification for the step-up window.
 		sess.AuthenticatedAt, sess.StepUpAt = now, now
@@ -95,7 +97,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Current, err
 	}
 	now := s.now()
 	idle := s.cfg.SessionIdle
-	if sess.Stage != store.StageFull {
+	if sess.Stage != store.StageFull && sess.Stage != store.StageRestricted {
 		idle = sess.ExpiresAt.Sub(sess.CreatedAt) // pending stages have only their own TTL
 	}
 	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= idle {

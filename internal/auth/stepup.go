@@ -10,7 +10,7 @@ import (
 
 // SendStepUpCode mails a re-verification code to a customer on e-mail second factor.
 func (s *Service) SendStepUpCode(ctx context.Context, cur *Current, m Meta) error {
-	if err := requireFull(cur); err != nil {
+	if err := requireRegistrar(cur); err != nil {
 		return err
 	}
 	c := cur.Customer
@@ -29,7 +29,7 @@ func (s *Service) SendStepUpCode(ctx context.Context, cur *Current, m Meta) erro
 // StepUp re-verifies a logged-in customer with their current second factor
 // (K2, Check2) before a sensitive action. Failures count towards the lock.
 func (s *Service) StepUp(ctx context.Context, cur *Current, code string, m Meta) error {
-	if err := requireFull(cur); err != nil {
+	if err := requireRegistrar(cur); err != nil {
 		return err
 	}
 	c := cur.Customer

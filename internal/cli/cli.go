@@ -13,6 +13,7 @@ import (
 
 	"github.com/kagi-auth/kagi/internal/auth"
 	"github.com/kagi-auth/kagi/internal/config"
+	"github.com/kagi-auth/kagi/internal/policy"
 	"github.com/kagi-auth/kagi/internal/secret"
 	"github.com/kagi-auth/kagi/internal/store"
 	"github.com/kagi-auth/kagi/internal/store/sqlstore"
@@ -176,6 +177,11 @@ func authConfig(cfg *config.Config) auth.Config {
 		LockThreshold: cfg.LockThreshold, LockDuration: cfg.LockDuration,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		StepUpWindow: cfg.StepUpWindow, PasskeyLimit: cfg.PasskeyLimit,
+		Schedule: policy.Schedule{
+			RecommendFrom: mustTokyo(cfg.PasskeyRecommendFrom), MandatoryFrom: mustTokyo(cfg.PasskeyMandatoryFrom),
+			LegacyAfterMandatory: cfg.LegacyLoginAfterMandatory, StepUpWindow: cfg.StepUpWindow, CoolingOff: cfg.CoolingOff,
+		},
+		ReminderLead: cfg.PasskeyReminderLead,
 	}
 	c.Brand.Site = cfg.SiteName
 	c.Brand.Brokerage = cfg.Brokerage
@@ -197,4 +203,10 @@ func runMigrate(ctx context.Context, args []string, env Env) error {
 	defer st.Close()
 	fmt.Fprintf(env.Stdout, "migrations applied to %s\n", where)
 	return nil
+}
+
+// mustTokyo reads a schedule date that Validate has already checked.
+func mustTokyo(s string) time.Time {
+	t, _ := config.ParseTokyoTime(s)
+	return t
 }

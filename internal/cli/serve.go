@@ -121,6 +121,13 @@ func sweep(ctx context.Context, a *app, log *slog.Logger) {
 			if err := a.auth.Sweep(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("sweep failed", "err", err.Error())
 			}
+			// Cheap outside the lead time before the mandatory date; inside it,
+			// each customer without a passkey is mailed once (P1, P4).
+			if n, err := a.auth.SendPhaseReminders(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("passkey reminders failed", "err", err.Error())
+			} else if n > 0 {
+				log.Info("passkey reminders sent", "count", n)
+			}
 		}
 	}
 }

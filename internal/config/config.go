@@ -30,7 +30,15 @@ type Config struct {
 	SessionIdle   time.Duration
 	SessionMax    time.Duration
 	StepUpWindow  time.Duration
-	PasskeyLimit  int
+
+	// The passkey-mandatory schedule (P1): ISO 8601 dates or times, Asia/Tokyo
+	// when they carry no offset; empty means not scheduled.
+	PasskeyRecommendFrom      string
+	PasskeyMandatoryFrom      string
+	LegacyLoginAfterMandatory bool
+	CoolingOff                time.Duration
+	PasskeyReminderLead       time.Duration
+	PasskeyLimit              int
 
 	RateLimitIP      int // unauthenticated requests per IP per minute
 	RateLimitAccount int // login attempts per customer code per minute
@@ -118,6 +126,11 @@ func Register(fs *flag.FlagSet) (*Config, []Option) {
 	b.dur(&c.SessionIdle, "session-idle", 30*time.Minute, "idle timeout of a session")
 	b.dur(&c.SessionMax, "session-max", 12*time.Hour, "absolute lifetime of a session")
 	b.dur(&c.StepUpWindow, "step-up-window", 5*time.Minute, "how long a re-verification covers sensitive actions")
+	b.str(&c.PasskeyRecommendFrom, "passkey-recommend-from", "", "from this date or time (ISO 8601; Asia/Tokyo without an offset) every legacy login is urged to register a passkey")
+	b.str(&c.PasskeyMandatoryFrom, "passkey-mandatory-from", "", "from this date or time important operations need a passkey and legacy logins without one may only register one")
+	b.bool(&c.LegacyLoginAfterMandatory, "legacy-login-after-mandatory", false, "after the mandatory date, let customers who have a passkey still log in with password + code (their sessions then need a passkey step-up)")
+	b.dur(&c.CoolingOff, "cooling-off", 24*time.Hour, "after a passkey registration or an e-mail or second-factor change, withdrawals and bank-account changes wait this long; 0 disables")
+	b.dur(&c.PasskeyReminderLead, "passkey-reminder-lead", 14*24*time.Hour, "how long before the mandatory date customers without a passkey are mailed a reminder (once)")
 	b.int(&c.PasskeyLimit, "passkey-limit", 5, "passkeys a customer may register")
 	b.int(&c.RateLimitIP, "rate-limit-ip", 600, "unauthenticated requests per client IP per minute (generous: carrier-grade NAT); 0 disables")
 	b.int(&c.RateLimitAccount, "rate-limit-account", 10, "login attempts per customer code per minute; 0 disables")
@@ -207,6 +220,20 @@ func (c *Config) Validate() error {
 	if c.SessionIdle <= 0 || c.SessionMax <= 0 || c.SessionIdle > c.SessionMax {
 		bad("--session-idle and --session-max must be positive, idle not above max")
 	}
+	rec, rerr := ParseTokyoTime(c.PasskeyRecommendFrom)
+	if rerr != nil {
+		bad("--passkey-recommend-from: %v", rerr)
+	}
+	man, merr := ParseTokyoTime(c.PasskeyMandatoryFrom)
+	if merr != nil {
+		bad("--passkey-mandatory-from: %v", merr)
+	}
+	if rerr == nil && merr == nil && !rec.IsZero() && !man.IsZero() && man.Before(rec) {
+		bad("--passkey-mandatory-from must not come before --passkey-recommend-from")
+	}
+	if c.CoolingOff < 0 || c.PasskeyReminderLead < 0 {
+		bad("--cooling-off and --passkey-reminder-lead must not be negative")
+	}
 	if c.StepUpWindow <= 0 {
 		bad("--step-up-window must be positive")
 	}
@@ -236,6 +263,33 @@ func (c *Config) Validate() error {
 		bad("--log-format must be json or text")
 	}
 	return errors.Join(errs...)
+}
+
+// Tokyo is where the brokerage's dates are meant.
+var Tokyo = func() *time.Location {
+	if l, err := time.LoadLocation("Asia/Tokyo"); err == nil {
+		return l
+	}
+	return time.FixedZone("JST", 9*3600)
+}()
+
+// ParseTokyoTime reads an ISO 8601 date ("2026-05-18"), local time
+// ("2026-05-18T09:00", seconds optional) or time with an offset; without an
+// offset it is Asia/Tokyo. Empty gives the zero time.
+func ParseTokyoTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, Tokyo); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not an ISO 8601 date or time (e.g. 2026-05-18 or 2026-05-18T09:00)", s)
 }
 
 // RPID is the WebAuthn relying party ID: the origin's host.

@@ -30,6 +30,12 @@ const (
 	KindPasskeyRegistered Kind = "passkey_registered" // a passkey was registered (P4)
 	KindPasskeyDeleted    Kind = "passkey_deleted"    // a passkey was deleted (P4, K13)
 	KindPasskeySuspended  Kind = "passkey_suspended"  // suspended as possibly cloned (K10)
+
+	// Issue 6: important operations and the mandatory phase.
+	KindOperationNotice Kind = "operation_notice"  // an important operation was requested (P4)
+	KindPasskeyReminder Kind = "passkey_reminder"  // passkeys become mandatory on Deadline (P1, P4)
+	KindEmailChangeCode Kind = "email_change_code" // verifies a new address the customer asked for (P2)
+	KindEmailChanged    Kind = "email_changed"     // the address changed; sent to the old and the new one (P4, P6)
 )
 
 // AllKinds lists every Kind, for tests and tools that must cover them all.
@@ -38,6 +44,11 @@ func AllKinds() []Kind {
 		KindLoginCode, KindSetupEmailCode, KindStepUpCode,
 		KindLoginNotice, KindLockNotice, KindSetupDone,
 		KindPasskeyRegistered, KindPasskeyDeleted, KindPasskeySuspended,
+		KindOperationNotice, KindPasskeyReminder, KindEmailChangeCode, KindEmailChanged,
+		// Issue 7: the call center's procedures (operator_kinds.go).
+		KindOperatorSecondFactor, KindOperatorEmailCode, KindOperatorEmailChanged,
+		KindOperatorUnlocked, KindOperatorFrozen, KindOperatorUnfrozen,
+		KindOperatorPasskeysRevoked, KindOperatorPasskeyRestored, KindOperatorSetupGuide,
 	}
 }
 
@@ -63,6 +74,11 @@ type Data struct {
 	PasskeyName    string    // the passkey's name as the customer sees it
 	ExpiresMinutes int       // validity of Code
 	Reason         string    // optional explanation, already in the mail's language
+	Operation      string    // policy.Operation key of KindOperationNotice
+	Detail         string    // one-line summary of the operation, in the mail's language
+	Deadline       time.Time // the mandatory date of KindPasskeyReminder
+	OldEmail       string    // the previous address of KindEmailChanged
+	CoolingHours   int       // the cooling-off money operations now wait, in hours (0: none)
 }
 
 //go:embed templates
@@ -130,7 +146,21 @@ func validate(kind Kind, d Data) error {
 		need(d.Email != "", "Email")
 		need(d.Method != "", "Method")
 	case KindLockNotice, KindPasskeyRegistered, KindPasskeyDeleted, KindPasskeySuspended:
+	case KindOperationNotice:
+		need(d.Operation != "", "Operation")
+	case KindPasskeyReminder:
+		need(!d.Deadline.IsZero(), "Deadline")
+	case KindEmailChangeCode:
+		need(d.Code != "", "Code")
+		need(d.ExpiresMinutes > 0, "ExpiresMinutes")
+		need(d.Email != "", "Email")
+	case KindEmailChanged:
+		need(d.Email != "", "Email")
+		need(d.OldEmail != "", "OldEmail")
 	default:
+		if validateOperator(kind, d, need) { // issue 7
+			break
+		}
 		return fmt.Errorf("mail: unknown kind %q", kind)
 	}
 	if len(missing) > 0 {
@@ -156,6 +186,12 @@ type view struct {
 	PasskeyName    string
 	Reason         string
 	ExpiresMinutes int
+	Operation      string // the important operation in words (KindOperationNotice)
+	Detail         string
+	Deadline       string // JST date with weekday: "2026年5月18日（月）" / "Mon 18 May 2026"
+	OldEmail       string
+	CoolingFor     string // "24時間" / "24 hours"; "" when there is no cooling-off
+	CoolingUntil   string // At + CoolingHours, in JST
 }
 
 func newView(b Brand, lang string, d Data) view {
@@ -171,6 +207,22 @@ func newView(b Brand, lang string, d Data) view {
 		PasskeyName:    defang(d.PasskeyName, 64),
 		Reason:         defang(d.Reason, 200),
 		ExpiresMinutes: d.ExpiresMinutes,
+		Operation:      operationWords(lang, d.Operation),
+		Detail:         defang(d.Detail, 200),
+		OldEmail:       clean(d.OldEmail, 254),
+	}
+	if !d.Deadline.IsZero() {
+		v.Deadline = formatDate(lang, d.Deadline)
+	}
+	if d.CoolingHours > 0 {
+		v.CoolingUntil = formatTime(lang, d.At.Add(time.Duration(d.CoolingHours)*time.Hour))
+		v.CoolingFor = strconv.Itoa(d.CoolingHours) + "時間"
+		if lang == LangEN {
+			v.CoolingFor = strconv.Itoa(d.CoolingHours) + " hours"
+			if d.CoolingHours == 1 {
+				v.CoolingFor = "1 hour"
+			}
+		}
 	}
 	v.Method, v.Factor = methodWords(lang, d.Method)
 	if d.ExpiresMinutes > 0 {
@@ -204,6 +256,43 @@ func formatTime(lang string, t time.Time) string {
 		return t.Format("2 Jan 2006 15:04") + " JST"
 	}
 	return t.Format("2006年1月2日 15:04") + " (日本時間)"
+}
+
+// formatDate renders the JST date of t with its weekday, as the brokerage
+// publishes its schedule: "2026年5月18日（月）" or "Mon 18 May 2026".
+func formatDate(lang string, t time.Time) string {
+	t = t.In(tokyo)
+	if lang == LangEN {
+		return t.Format("Mon 2 Jan 2006")
+	}
+	return t.Format("2006年1月2日") + "（" + [...]string{"日", "月", "火", "水", "木", "金", "土"}[t.Weekday()] + "）"
+}
+
+// operationWords renders a policy.Operation key. An unknown key is shown
+// cleaned, as methodWords does.
+func operationWords(lang, key string) string {
+	ja := map[string]string{
+		"trade":                "注文",
+		"withdraw":             "出金",
+		"change_bank_account":  "出金先口座の変更",
+		"change_email":         "メールアドレスの変更",
+		"change_second_factor": "二段階認証の変更",
+	}
+	en := map[string]string{
+		"trade":                "Order",
+		"withdraw":             "Withdrawal",
+		"change_bank_account":  "Change of withdrawal bank account",
+		"change_email":         "Change of e-mail address",
+		"change_second_factor": "Change of second factor",
+	}
+	table := ja
+	if lang == LangEN {
+		table = en
+	}
+	if w, ok := table[key]; ok {
+		return w
+	}
+	return defang(key, 40)
 }
 
 // MaskCustomerCode keeps only the last 4 characters, "****5678": enough for a

@@ -27,6 +27,11 @@ func fullData(kind Kind) Data {
 		Authenticator:  "iCloud キーチェーン",
 		PasskeyName:    "Taroの iPhone",
 		ExpiresMinutes: 10,
+		Operation:      "withdraw",
+		Detail:         "出金額 100,000円 → 〇〇銀行 本店 普通 ****567",
+		Deadline:       time.Date(2026, 5, 17, 15, 0, 0, 0, time.UTC), // 18 May 2026 00:00 in Japan
+		OldEmail:       "old.taro@example.jp",
+		CoolingHours:   24,
 	}
 	if kind == KindLoginNotice {
 		d.Method = "passkey"
@@ -34,7 +39,7 @@ func fullData(kind Kind) Data {
 	return d
 }
 
-var codeKinds = []Kind{KindLoginCode, KindSetupEmailCode, KindStepUpCode}
+var codeKinds = []Kind{KindLoginCode, KindSetupEmailCode, KindStepUpCode, KindEmailChangeCode}
 
 // TestComposeEveryKind checks the rules every mail obeys (SPEC P4): no links,
 // the call center's number, times in JST, a send-only note, no template holes.
@@ -75,7 +80,7 @@ func TestComposeEveryKind(t *testing.T) {
 					}
 				}
 				// Customer data may be Japanese; the English wording may not.
-				wording := strings.NewReplacer(fullData(kind).PasskeyName, "", fullData(kind).Authenticator, "").Replace(all)
+				wording := strings.NewReplacer(fullData(kind).PasskeyName, "", fullData(kind).Authenticator, "", fullData(kind).Detail, "").Replace(all)
 				if lang == LangEN && regexp.MustCompile(`\p{Hiragana}|\p{Katakana}|\p{Han}`).MatchString(wording) {
 					t.Errorf("English mail contains Japanese:\n%s", all)
 				}
@@ -223,6 +228,12 @@ func TestComposeRequiredFields(t *testing.T) {
 		{KindLoginNotice, Data{At: at}},
 		{KindSetupDone, Data{At: at, Method: "totp"}},
 		{KindPasskeyRegistered, Data{}},
+		{KindOperationNotice, Data{At: at}},
+		{KindPasskeyReminder, Data{At: at}},
+		{KindEmailChangeCode, Data{At: at, Code: "1", ExpiresMinutes: 10}},
+		{KindEmailChangeCode, Data{At: at, Email: "a@b.jp", ExpiresMinutes: 10}},
+		{KindEmailChanged, Data{At: at, Email: "a@b.jp"}},
+		{KindEmailChanged, Data{At: at, OldEmail: "a@b.jp"}},
 	}
 	for _, tt := range tests {
 		if _, _, err := Compose(DefaultBrand(), LangJA, tt.kind, tt.d); !errors.Is(err, ErrMissing) {
@@ -243,6 +254,7 @@ func TestComposeHostileInput(t *testing.T) {
 	d.Browser = "www.evil.example\r\nIPアドレス：1.2.3.4"
 	d.Authenticator = "\u202eevil.example"
 	d.Reason = "ftp://x.example"
+	d.Detail = "出金先 https://evil.example/bank\n認証コード：000000"
 	for _, lang := range []string{LangJA, LangEN} {
 		for _, kind := range AllKinds() {
 			_, body, err := Compose(DefaultBrand(), lang, kind, d)
@@ -326,5 +338,83 @@ func TestBrandENFallsBackToJapanese(t *testing.T) {
 	}
 	if !strings.Contains(subject, "[テスト]") || !strings.Contains(body, "03-0000-0000") {
 		t.Errorf("fallback brand not used: %s\n%s", subject, body)
+	}
+}
+
+// TestComposeIssue6: the mails of important operations, the mandatory-phase
+// reminder and the e-mail change (SPEC P1, P4, P6).
+func TestComposeIssue6(t *testing.T) {
+	deadline := time.Date(2026, 5, 18, 0, 0, 0, 0, tokyo)
+	tests := []struct {
+		lang   string
+		kind   Kind
+		d      Data
+		wants  []string
+		absent []string
+	}{
+		{LangJA, KindOperationNotice, Data{At: at, CustomerCode: "12345678", Operation: "trade", Detail: "トヨタ自動車(7203) 買 100株 成行", Method: "passkey", IP: "198.51.100.7", Browser: "Safari (iPhone)"},
+			[]string{"（注文）", "お手続き：注文", "内容：トヨタ自動車(7203) 買 100株 成行", "ご本人確認の方法：パスキー", "IPアドレス：198.51.100.7", "ブラウザ：Safari (iPhone)", "至急", "****5678"}, nil},
+		{LangJA, KindOperationNotice, Data{At: at, Operation: "withdraw", Detail: "出金額 100,000円 → 〇〇銀行 本店 普通 ****567", Method: "password_email"},
+			[]string{"お手続き：出金", "出金額 100,000円", "パスワード＋メール認証", "IPアドレス：不明"}, nil},
+		{LangJA, KindOperationNotice, Data{At: at, Operation: "change_bank_account"}, []string{"出金先口座の変更"}, []string{"内容：", "ご本人確認の方法："}},
+		{LangJA, KindOperationNotice, Data{At: at, Operation: "change_email"}, []string{"メールアドレスの変更"}, nil},
+		{LangJA, KindOperationNotice, Data{At: at, Operation: "change_second_factor"}, []string{"二段階認証の変更"}, nil},
+		{LangEN, KindOperationNotice, Data{At: at, Operation: "withdraw", Detail: "Amount 100,000 yen", Method: "passkey"},
+			[]string{"(Withdrawal)", "Transaction: Withdrawal", "Details: Amount 100,000 yen", "Verified by: Passkey", "immediately"}, nil},
+		{LangEN, KindOperationNotice, Data{At: at, Operation: "change_bank_account"}, []string{"Change of withdrawal bank account"}, nil},
+		{LangJA, KindPasskeyReminder, Data{At: at, CustomerCode: "12345678", Deadline: deadline},
+			[]string{"2026年5月18日（月）からパスキー認証が必須", "まだパスキーが登録されていません", "パスキーの登録だけ", "出金", "「口座情報」→「お客様情報」→", "「登録情報照会」→「パスキー登録」", "インストールは不要"}, nil},
+		{LangEN, KindPasskeyReminder, Data{At: at, Deadline: deadline},
+			[]string{"from Mon 18 May 2026", "only be able to register a", "withdrawals", "Passkey Registration", "No app needs to be installed"}, nil},
+		{LangJA, KindEmailChangeCode, Data{At: at, Code: "482913", ExpiresMinutes: 10, Email: "new@example.jp", CustomerCode: "12345678"},
+			[]string{"認証コード：482913", "新しいメールアドレス：new@example.jp", "メールアドレスの変更", "破棄してください"}, nil},
+		{LangEN, KindEmailChangeCode, Data{At: at, Code: "482913", ExpiresMinutes: 10, Email: "new@example.jp"},
+			[]string{"Verification code: 482913", "New e-mail address: new@example.jp", "disregard"}, nil},
+		{LangJA, KindEmailChanged, Data{At: at, Email: "new@example.jp", OldEmail: "old@example.jp", CoolingHours: 24},
+			[]string{"変更前のメールアドレス：old@example.jp", "変更後のメールアドレス：new@example.jp", "両方", "24時間（2026年11月26日 09:05 (日本時間)まで）", "出金と", "至急"}, nil},
+		{LangJA, KindEmailChanged, Data{At: at, Email: "new@example.jp", OldEmail: "old@example.jp"},
+			[]string{"変更前のメールアドレス：old@example.jp"}, []string{"時間（", "出金"}},
+		{LangEN, KindEmailChanged, Data{At: at, Email: "new@example.jp", OldEmail: "old@example.jp", CoolingHours: 1},
+			[]string{"Previous address: old@example.jp", "New address: new@example.jp", "for 1 hour after", "25 Nov 2026 10:05 JST"}, nil},
+		{LangEN, KindEmailChanged, Data{At: at, Email: "new@example.jp", OldEmail: "old@example.jp", CoolingHours: 48},
+			[]string{"for 48 hours after"}, nil},
+		{LangEN, KindEmailChanged, Data{At: at, Email: "new@example.jp", OldEmail: "old@example.jp"},
+			nil, []string{"hour", "withdraw"}},
+	}
+	for _, tt := range tests {
+		subject, body, err := Compose(DefaultBrand(), tt.lang, tt.kind, tt.d)
+		if err != nil {
+			t.Fatalf("%s/%s: %v", tt.lang, tt.kind, err)
+		}
+		all := subject + "\n" + body
+		for _, w := range tt.wants {
+			if !strings.Contains(all, w) {
+				t.Errorf("%s/%s lacks %q:\n%s", tt.lang, tt.kind, w, all)
+			}
+		}
+		for _, w := range tt.absent {
+			if strings.Contains(body, w) {
+				t.Errorf("%s/%s contains %q:\n%s", tt.lang, tt.kind, w, body)
+			}
+		}
+	}
+}
+
+func TestFormatDate(t *testing.T) {
+	for _, tt := range []struct {
+		t      time.Time
+		ja, en string
+	}{
+		{time.Date(2026, 5, 18, 0, 0, 0, 0, tokyo), "2026年5月18日（月）", "Mon 18 May 2026"},
+		{time.Date(2026, 5, 17, 15, 0, 0, 0, time.UTC), "2026年5月18日（月）", "Mon 18 May 2026"}, // midnight in Japan
+		{time.Date(2026, 5, 17, 14, 59, 0, 0, time.UTC), "2026年5月17日（日）", "Sun 17 May 2026"},
+		{time.Date(2026, 2, 14, 12, 0, 0, 0, tokyo), "2026年2月14日（土）", "Sat 14 Feb 2026"},
+	} {
+		if got := formatDate(LangJA, tt.t); got != tt.ja {
+			t.Errorf("formatDate(ja, %v) = %q, want %q", tt.t, got, tt.ja)
+		}
+		if got := formatDate(LangEN, tt.t); got != tt.en {
+			t.Errorf("formatDate(en, %v) = %q, want %q", tt.t, got, tt.en)
+		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/kagi-auth/kagi/internal/auth"
 	"github.com/kagi-auth/kagi/internal/config"
 	"github.com/kagi-auth/kagi/internal/mail"
+	"github.com/kagi-auth/kagi/internal/policy"
 	"github.com/kagi-auth/kagi/internal/secret"
 	"github.com/kagi-auth/kagi/internal/store"
 	"github.com/kagi-auth/kagi/internal/store/sqlstore"
@@ -192,6 +193,11 @@ func AuthConfig(cfg *config.Config) auth.Config {
 		LockThreshold: cfg.LockThreshold, LockDuration: cfg.LockDuration,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		StepUpWindow: cfg.StepUpWindow, PasskeyLimit: cfg.PasskeyLimit,
+		Schedule: policy.Schedule{
+			RecommendFrom: tokyo(cfg.PasskeyRecommendFrom), MandatoryFrom: tokyo(cfg.PasskeyMandatoryFrom),
+			LegacyAfterMandatory: cfg.LegacyLoginAfterMandatory, StepUpWindow: cfg.StepUpWindow, CoolingOff: cfg.CoolingOff,
+		},
+		ReminderLead: cfg.PasskeyReminderLead,
 	}
 	c.Brand = mail.Brand{Site: cfg.SiteName, Brokerage: cfg.Brokerage, CallCenter: cfg.CallCenter, Phone: cfg.CallCenterPhone, Hours: cfg.CallCenterHours}
 	return c
@@ -410,3 +416,8 @@ func (e *Env) Audit(customerID int64) []string {
 
 // Contains reports whether the body contains s.
 func (r *Response) Contains(s string) bool { return strings.Contains(string(r.Body), s) }
+
+func tokyo(s string) time.Time {
+	t, _ := config.ParseTokyoTime(s)
+	return t
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -113,12 +114,20 @@ func (s *server) apiSession() http.Handler {
 			Method: cur.Session.Method, PasskeyID: cur.Session.PasskeyID,
 			ExpiresAt: cur.Session.ExpiresAt, SecondFactor: cur.Customer.SecondFactor,
 		}
-		if cur.Full() {
+		if cur.Full() || cur.Restricted() {
 			at := cur.Session.AuthenticatedAt
 			out.AuthenticatedAt = &at
 			out.Email = cur.Customer.Email
 		}
-		writeJSON(w, http.StatusOK, out)
+		// The session's fields plus the phase and what it may do (P1, P2).
+		b, _ := json.Marshal(out)
+		m := map[string]any{}
+		_ = json.Unmarshal(b, &m)
+		if err := s.sessionPolicy(r, cur, m); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, m)
 	})
 }
 

@@ -97,6 +97,8 @@ func stageRedirect(cur *auth.Current) string {
 		return "/login"
 	case cur.Full():
 		return "/account"
+	case cur.Restricted():
+		return "/account/restricted"
 	case cur.Session.Stage == store.StageSecondFactor:
 		return "/login/second-factor"
 	default:
@@ -419,6 +421,15 @@ func (s *server) postSetupTOTP() http.Handler {
 		s.setCookie(w, res.Token)
 		see(w, r, "/account")
 	})
+}
+
+// registrarPage returns a full or restricted session (the passkey pages serve
+// both), or sends the visitor on.
+func (s *server) registrarPage(w http.ResponseWriter, r *http.Request) *auth.Current {
+	if cur, _ := current(r); cur.Restricted() {
+		return cur
+	}
+	return s.loggedIn(w, r)
 }
 
 // loggedIn returns a full session or sends the visitor to log in.

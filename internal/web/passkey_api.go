@@ -66,7 +66,9 @@ func optionalJSON[T any](w http.ResponseWriter, r *http.Request) (T, string) {
 // full returns a logged-in session or answers 401.
 func (s *server) full(w http.ResponseWriter, r *http.Request) *auth.Current {
 	cur, err := current(r)
-	if err == nil && !cur.Full() {
+	if err == nil && cur.Restricted() {
+		err = &auth.Error{Code: auth.CodeRestricted}
+	} else if err == nil && !cur.Full() {
 		err = &auth.Error{Code: auth.CodeNotAuthenticated}
 	}
 	if err != nil {
@@ -120,7 +122,7 @@ func (s *server) apiPasskeyLogin() http.Handler {
 
 func (s *server) apiStepUpSendCode() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := s.full(w, r)
+		cur := s.registrar(w, r)
 		if cur == nil {
 			return
 		}
@@ -139,7 +141,7 @@ func (s *server) apiStepUp() http.Handler {
 			s.problem(w, r, bad)
 			return
 		}
-		cur := s.full(w, r)
+		cur := s.registrar(w, r)
 		if cur == nil {
 			return
 		}
@@ -182,7 +184,7 @@ func toPasskeyJSON(p *store.Passkey, lang string) passkeyJSON {
 
 func (s *server) apiPasskeys() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := s.full(w, r)
+		cur := s.registrar(w, r)
 		if cur == nil {
 			return
 		}
@@ -224,7 +226,7 @@ func (s *server) apiPasskeyOptions() http.Handler {
 			s.problem(w, r, auth.CodeEmailNotVerified)
 			return
 		}
-		cur := s.full(w, r)
+		cur := s.registrar(w, r)
 		if cur == nil {
 			return
 		}
@@ -244,7 +246,7 @@ func (s *server) apiPasskeyRegister() http.Handler {
 			s.problem(w, r, bad)
 			return
 		}
-		cur := s.full(w, r)
+		cur := s.registrar(w, r)
 		if cur == nil {
 			return
 		}

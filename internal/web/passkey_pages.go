@@ -59,7 +59,7 @@ func (s *server) passkeysView(r *http.Request, cur *auth.Current) (ui.PasskeysVi
 
 func (s *server) pagePasskeys() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := s.loggedIn(w, r)
+		cur := s.registrarPage(w, r)
 		if cur == nil {
 			return
 		}
@@ -91,7 +91,7 @@ func (s *server) passkeysProblem(w http.ResponseWriter, r *http.Request, cur *au
 
 func (s *server) postStepUpSend() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := s.loggedIn(w, r)
+		cur := s.registrarPage(w, r)
 		if cur == nil {
 			return
 		}
@@ -105,7 +105,7 @@ func (s *server) postStepUpSend() http.Handler {
 
 func (s *server) postStepUp() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := s.loggedIn(w, r)
+		cur := s.registrarPage(w, r)
 		if cur == nil {
 			return
 		}
@@ -119,7 +119,7 @@ func (s *server) postStepUp() http.Handler {
 
 func (s *server) postPasskeyRename() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := s.loggedIn(w, r)
+		cur := s.registrarPage(w, r)
 		if cur == nil {
 			return
 		}
@@ -152,7 +152,7 @@ func (s *server) ownPasskeyItem(r *http.Request, cur *auth.Current) (ui.PasskeyI
 
 func (s *server) pagePasskeyDelete() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := s.loggedIn(w, r)
+		cur := s.registrarPage(w, r)
 		if cur == nil {
 			return
 		}
@@ -167,7 +167,7 @@ func (s *server) pagePasskeyDelete() http.Handler {
 
 func (s *server) postPasskeyDelete() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := s.loggedIn(w, r)
+		cur := s.registrarPage(w, r)
 		if cur == nil {
 			return
 		}

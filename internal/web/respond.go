@@ -57,6 +57,10 @@ var statusOf = map[string]int{
 	auth.CodeServerBusy:         http.StatusServiceUnavailable,
 	codeInternal:                http.StatusInternalServerError,
 	auth.CodeCeremonyExpired:    http.StatusBadRequest,
+	auth.CodePasskeyRequired:    http.StatusForbidden,
+	auth.CodeCoolingOff:         http.StatusForbidden,
+	auth.CodeRestricted:         http.StatusForbidden,
+	auth.CodePasskeyLoginNeeded: http.StatusForbidden,
 	auth.CodePasskeyRegistered:  http.StatusConflict,
 }
 
@@ -67,6 +71,8 @@ type Problem struct {
 	Status int    `json:"status"`
 	Code   string `json:"code"`
 	Detail string `json:"detail"`
+	// Until is when a cooling-off ends (code cooling_off).
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // classify turns any error into a safe code and its message arguments;
@@ -88,7 +94,14 @@ func (s *server) classify(r *http.Request, err error) (string, []any) {
 
 // message is the localized sentence for a problem code.
 func message(lang, code string, args ...any) string {
-	return locale.Printer(lang).T("error."+code, args...)
+	shown := make([]any, len(args))
+	for i, a := range args {
+		if t, ok := a.(time.Time); ok {
+			a = formatJST(t, lang) // customers read times in Japan time
+		}
+		shown[i] = a
+	}
+	return locale.Printer(lang).T("error."+code, shown...)
 }
 
 func status(code string) int {
@@ -107,6 +120,11 @@ func (s *server) problem(w http.ResponseWriter, r *http.Request, code string, ar
 		}
 	}
 	p := Problem{Type: "about:blank", Title: http.StatusText(st), Status: st, Code: code, Detail: message(locale.Negotiate(r), code, args...)}
+	for _, a := range args {
+		if t, ok := a.(time.Time); ok {
+			p.Until = &t
+		}
+	}
 	b, _ := json.Marshal(p)
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -33,6 +33,15 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /api/passkeys", s.apiPasskeyRegister())
 	mux.Handle("PATCH /api/passkeys/{id}", s.apiPasskeyRename())
 	mux.Handle("DELETE /api/passkeys/{id}", s.apiPasskeyDelete())
+	mux.Handle("GET /api/portfolio", s.apiPortfolio())
+	mux.Handle("POST /api/orders", s.apiOrder())
+	mux.Handle("POST /api/withdrawals", s.apiWithdraw())
+	mux.Handle("PUT /api/bank-account", s.apiBankAccount())
+	mux.Handle("POST /api/step-up/passkey/options", s.apiOperationStepUpOptions())
+	mux.Handle("POST /api/step-up/passkey", s.apiOperationStepUp())
+	mux.Handle("POST /api/email-change", s.apiEmailChange())
+	mux.Handle("POST /api/email-change/verify", s.apiEmailChangeVerify())
+	mux.Handle("GET /api/logins", s.apiLogins())
 	mux.Handle("/api/", s.apiNotFound())
 
 	// Pages
