@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -106,4 +107,40 @@ func validCodeFormat(code string) bool {
 		}
 	}
 	return true
+}
+
+// verifyFactor checks code against the customer's current second factor: the
+// authenticator app, or the newest e-mail code of purpose. wrong is the domain
+// error of a refused code (its used TOTP step or spent attempt is kept); err
+// is a failure of the store.
+func (s *Service) verifyFactor(ctx context.Context, c *store.Customer, purpose, code string) (wrong, err error) {
+	switch c.SecondFactor {
+	case store.FactorTOTP:
+		secret, err := s.openTOTP(c)
+		if err != nil {
+			return nil, err
+		}
+		step := matchTOTP(secret, code, s.now())
+		if step == 0 {
+			return newErr(CodeInvalidCode, nil), nil
+		}
+		fresh, err := s.st.UseTOTPStep(ctx, c.ID, step)
+		if err != nil {
+			return nil, err
+		}
+		if !fresh {
+			return newErr(CodeInvalidCode, errors.New("TOTP code replayed")), nil
+		}
+		return nil, nil
+	case store.FactorEmail:
+		err := s.st.InTx(ctx, func(st store.Store) error {
+			wrong = s.checkCode(ctx, st, c, purpose, code)
+			if wrong != nil && ErrorCode(wrong) == "" {
+				return wrong
+			}
+			return nil // commit the spent attempt
+		})
+		return wrong, err
+	}
+	return nil, newErr(CodeSetupRequired, nil)
 }

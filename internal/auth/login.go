@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -240,48 +239,13 @@ func (s *Service) SecondFactor(ctx context.Context, cur *Current, code string, m
 	if !c.LockedAt.IsZero() {
 		return nil, newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
 	}
-	var method string
-	var derr error
-	switch c.SecondFactor {
-	case store.FactorTOTP:
-		method = store.MethodPasswordTOTP
-		secret, err := s.openTOTP(c)
-		if err != nil {
-			return nil, err
-		}
-		step := matchTOTP(secret, code, s.now())
-		if step == 0 {
-			derr = newErr(CodeInvalidCode, nil)
-			break
-		}
-		fresh, err := s.st.UseTOTPStep(ctx, c.ID, step)
-		if err != nil {
-			return nil, err
-		}
-		if !fresh {
-			derr = newErr(CodeInvalidCode, errors.New("TOTP code replayed"))
-		}
-	case store.FactorEmail:
-		method = store.MethodPasswordEmail
-		if err := s.st.InTx(ctx, func(st store.Store) error {
-			derr = s.checkCode(ctx, st, c, store.CodeLogin, code)
-			if ErrorCode(derr) == "" {
-				return derr
-			}
-			return nil // commit the used-up attempt
-		}); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, newErr(CodeSetupRequired, nil)
+	method := factorMethod(c.SecondFactor)
+	derr, err := s.verifyFactor(ctx, c, store.CodeLogin, code)
+	if err != nil {
+		return nil, err
 	}
 	if derr != nil {
-		if err := s.fail(ctx, c, "login.second_factor.fail", ErrorCode(derr), m); ErrorCode(err) == CodeAccountLocked {
-			return nil, err
-		} else if ErrorCode(err) == "" {
-			return nil, err
-		}
-		return nil, derr
+		return nil, s.fail(ctx, c, "login.second_factor.fail", ErrorCode(derr), m)
 	}
 	return s.completeLogin(ctx, cur, method, 0, m)
 }

@@ -33,44 +33,12 @@ func (s *Service) StepUp(ctx context.Context, cur *Current, code string, m Meta)
 		return err
 	}
 	c := cur.Customer
-	var derr error
-	switch c.SecondFactor {
-	case store.FactorTOTP:
-		secret, err := s.openTOTP(c)
-		if err != nil {
-			return err
-		}
-		step := matchTOTP(secret, code, s.now())
-		if step == 0 {
-			derr = newErr(CodeInvalidCode, nil)
-			break
-		}
-		fresh, err := s.st.UseTOTPStep(ctx, c.ID, step)
-		if err != nil {
-			return err
-		}
-		if !fresh {
-			derr = newErr(CodeInvalidCode, errors.New("TOTP code replayed"))
-		}
-	case store.FactorEmail:
-		if err := s.st.InTx(ctx, func(st store.Store) error {
-			derr = s.checkCode(ctx, st, c, store.CodeStepUp, code)
-			if derr != nil && ErrorCode(derr) == "" {
-				return derr
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-	default:
-		return newErr(CodeSetupRequired, nil)
+	derr, err := s.verifyFactor(ctx, c, store.CodeStepUp, code)
+	if err != nil {
+		return err
 	}
 	if derr != nil {
-		err := s.fail(ctx, c, "step_up.fail", ErrorCode(derr), m)
-		if c := ErrorCode(err); c == CodeAccountLocked {
-			_, _ = s.st.DeleteCustomerSessions(ctx, cur.Customer.ID)
-		}
-		return err
+		return s.fail(ctx, c, "step_up.fail", ErrorCode(derr), m)
 	}
 	return s.st.InTx(ctx, func(st store.Store) error {
 		cur.Session.StepUpAt = s.now()

@@ -161,7 +161,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, onMailed
 		st.Close()
 		return nil, err
 	}
-	svc := auth.New(authConfig(cfg), auth.Deps{
+	svc := auth.New(AuthConfig(cfg), auth.Deps{
 		Store: st, Keys: keys, Logger: log, OnMailed: onMailed,
 		Hasher: auth.NewHasher(cfg.HashConcurrency, 3*time.Second),
 	})
@@ -172,7 +172,9 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, onMailed
 	return &app{cfg: cfg, st: st, auth: svc, log: log}, nil
 }
 
-func authConfig(cfg *config.Config) auth.Config {
+// AuthConfig maps the configuration onto the domain's; tests build their
+// servers with it too.
+func AuthConfig(cfg *config.Config) auth.Config {
 	c := auth.Config{
 		LockThreshold: cfg.LockThreshold, LockDuration: cfg.LockDuration,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,

@@ -30,9 +30,9 @@ import (
 	"time"
 
 	"github.com/kagi-auth/kagi/internal/auth"
+	"github.com/kagi-auth/kagi/internal/cli"
 	"github.com/kagi-auth/kagi/internal/config"
 	"github.com/kagi-auth/kagi/internal/mail"
-	"github.com/kagi-auth/kagi/internal/policy"
 	"github.com/kagi-auth/kagi/internal/secret"
 	"github.com/kagi-auth/kagi/internal/store"
 	"github.com/kagi-auth/kagi/internal/store/sqlstore"
@@ -188,20 +188,7 @@ func start(t testing.TB, cfg *config.Config, clock *Clock, ln net.Listener) *Env
 }
 
 // AuthConfig maps the configuration onto the domain's, as `kagi serve` does.
-func AuthConfig(cfg *config.Config) auth.Config {
-	c := auth.Config{
-		LockThreshold: cfg.LockThreshold, LockDuration: cfg.LockDuration,
-		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
-		StepUpWindow: cfg.StepUpWindow, PasskeyLimit: cfg.PasskeyLimit,
-		Schedule: policy.Schedule{
-			RecommendFrom: tokyo(cfg.PasskeyRecommendFrom), MandatoryFrom: tokyo(cfg.PasskeyMandatoryFrom),
-			LegacyAfterMandatory: cfg.LegacyLoginAfterMandatory, StepUpWindow: cfg.StepUpWindow, CoolingOff: cfg.CoolingOff,
-		},
-		ReminderLead: cfg.PasskeyReminderLead,
-	}
-	c.Brand = mail.Brand{Site: cfg.SiteName, Brokerage: cfg.Brokerage, CallCenter: cfg.CallCenter, Phone: cfg.CallCenterPhone, Hours: cfg.CallCenterHours}
-	return c
-}
+func AuthConfig(cfg *config.Config) auth.Config { return cli.AuthConfig(cfg) }
 
 // Customer creates a customer through the domain, as `kagi customer add` does.
 func (e *Env) Customer(n auth.NewCustomer) (*store.Customer, string) {
@@ -416,8 +403,3 @@ func (e *Env) Audit(customerID int64) []string {
 
 // Contains reports whether the body contains s.
 func (r *Response) Contains(s string) bool { return strings.Contains(string(r.Body), s) }
-
-func tokyo(s string) time.Time {
-	t, _ := config.ParseTokyoTime(s)
-	return t
-}
