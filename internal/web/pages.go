@@ -41,7 +41,7 @@ func (s *server) base(r *http.Request, cur *auth.Current) ui.Base {
 	if key, ok := notices[q.Get("m")]; ok {
 		b.Notice = locale.Printer(lang).T(key)
 	}
-	if cur != nil && cur.Full() {
+	if cur.Full() || cur.Restricted() { // a restricted session too: its pages need ログアウト in the header
 		b.LoggedIn, b.CustomerCode = true, cur.Customer.Code
 	}
 	return b
@@ -124,7 +124,7 @@ func (s *server) pageLogin() http.Handler {
 		if auth.ErrorCode(err) == auth.CodeSessionExpired {
 			b.Notice = locale.Printer(b.Lang).T("notice.session_ended")
 		}
-		s.render(w, r, http.StatusOK, "login", ui.LoginView{Base: b, PasskeyAvailable: true})
+		s.render(w, r, http.StatusOK, "login", ui.LoginView{Base: b, PasskeyAvailable: true, Phase: s.phaseNotice(b.Lang, false)})
 	})
 }
 
@@ -144,7 +144,7 @@ func (s *server) postLogin() http.Handler {
 			}
 			b := s.base(r, nil)
 			b.Error = message(b.Lang, c, args...)
-			s.render(w, r, status(c), "login", ui.LoginView{Base: b, CustomerCode: truncate(code, 16), PasskeyAvailable: true})
+			s.render(w, r, status(c), "login", ui.LoginView{Base: b, CustomerCode: truncate(code, 16), PasskeyAvailable: true, Phase: s.phaseNotice(b.Lang, false)})
 			return
 		}
 		s.setCookie(w, res.Token)
@@ -475,6 +475,7 @@ func (s *server) pageAccount() http.Handler {
 			// K12: after a password login, offer a passkey to whoever has none.
 			PasskeyOffer: len(ps) == 0 && cur.Session.Method != store.MethodPasskey && cur.Customer.EmailVerified(),
 			Signal:       s.signalData(cur, ps),
+			Phase:        s.phaseNotice(b.Lang, active > 0),
 		})
 	})
 }

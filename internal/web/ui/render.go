@@ -38,6 +38,16 @@ var Pages = []string{
 	"locked",
 	"guide_start",
 	"error",
+	// issue 6: the mandatory phase and the demo trading site (views_trade.go)
+	"trade",
+	"trade_order",
+	"trade_withdraw",
+	"trade_withdraw_confirm",
+	"trade_bank_account",
+	"trade_bank_account_confirm",
+	"account_email",
+	"account_logins",
+	"account_restricted",
 }
 
 // Renderer renders pages and serves static files.

@@ -38,15 +38,16 @@ func sampleBase(lang, path string, loggedIn bool) Base {
 
 // samples returns one filled view per page.
 func samples(lang string) map[string]any {
-	return map[string]any{
-		"login":              LoginView{Base: sampleBase(lang, "/login", false), CustomerCode: "7654321", PasskeyAvailable: true},
+	m := map[string]any{
+		"login":              LoginView{Base: sampleBase(lang, "/login", false), CustomerCode: "7654321", PasskeyAvailable: true, Phase: PhaseNotice{Phase: "recommended", MandatoryFrom: sampleDate(lang)}},
 		"second_factor":      SecondFactorView{Base: sampleBase(lang, "/login/second-factor", false), Method: "email", MaskedEmail: "ta***@example.jp"},
 		"setup_email":        SetupEmailView{Base: sampleBase(lang, "/setup/email", true), Email: "taro@example.jp"},
 		"setup_email_verify": SetupEmailVerifyView{Base: sampleBase(lang, "/setup/email/verify", true), Email: "taro@example.jp"},
 		"setup_method":       SetupMethodView{Base: sampleBase(lang, "/setup/method", true)},
 		"setup_totp":         SetupTOTPView{Base: sampleBase(lang, "/setup/totp", true), QRDataURL: sampleQR, Secret: "JBSW Y3DP EHPK 3PXP"},
 		"account": AccountView{Base: sampleBase(lang, "/account", true), Email: "taro@example.jp", SecondFactor: "totp",
-			SessionMethod: "password_totp", AuthenticatedAt: "2026年2月9日 9:30", PasskeysAvailable: true, PasskeyCount: 1},
+			SessionMethod: "password_totp", AuthenticatedAt: "2026年2月9日 9:30", PasskeysAvailable: true, PasskeyCount: 1,
+			Phase: PhaseNotice{Phase: "recommended", MandatoryFrom: sampleDate(lang), HasPasskey: true}},
 		"passkeys": PasskeysView{Base: sampleBase(lang, "/account/passkeys", true), Passkeys: samplePasskeys(lang),
 			Limit: 5, EmailVerified: true, StepUpValid: true, SecondFactor: "email", MaskedEmail: "ta***@example.jp", Signal: sampleSignal()},
 		"passkey_delete": PasskeyDeleteView{Base: sampleBase(lang, "/account/passkeys/2/delete", true), Passkey: samplePasskeys(lang)[1]},
@@ -54,6 +55,10 @@ func samples(lang string) map[string]any {
 		"guide_start":    GuideView{Base: sampleBase(lang, "/guide/start", false)},
 		"error":          ErrorView{Base: sampleBase(lang, "/nowhere", false), Status: 404, Message: "MESSAGE-TEXT"},
 	}
+	for page, v := range tradeSamples(lang) { // trade_test.go
+		m[page] = v
+	}
+	return m
 }
 
 // samplePasskeys covers every kind and state of a passkey row.

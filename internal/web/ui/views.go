@@ -43,8 +43,9 @@ type baser interface{ base() Base }
 // (customer_code, password) and the "パスキーでログイン" button.
 type LoginView struct {
 	Base
-	CustomerCode     string // prefills the customer code field after a failed attempt
-	PasskeyAvailable bool   // false renders the passkey button disabled with a "coming soon" note
+	CustomerCode     string      // prefills the customer code field after a failed attempt
+	PasskeyAvailable bool        // false renders the passkey button disabled with a "coming soon" note
+	Phase            PhaseNotice // the published passkey schedule (P1); zero shows nothing
 }
 
 // SecondFactorView asks for the one-time code after the password
@@ -97,6 +98,8 @@ type AccountView struct {
 	PasskeyOffer bool
 	// Signal feeds the WebAuthn Signal API (K11); a zero value signals nothing.
 	Signal SignalData
+	// Phase is the published passkey schedule (P1), with HasPasskey set.
+	Phase PhaseNotice
 }
 
 // PasskeyItem is one row of the passkey list (K6).
