@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kagi-auth/kagi/internal/mail"
@@ -28,6 +29,11 @@ func (s *Service) sendCode(ctx context.Context, st store.Store, c *store.Custome
 	if last, err := st.LatestEmailCode(ctx, c.ID, purpose); err == nil {
 		if now.Sub(last.CreatedAt) < s.cfg.EmailCodeResend {
 			return newErr(CodeResendWait, nil)
+		}
+		// Only the newest code is ever valid: an older one must not come back
+		// once the newer is used.
+		if _, err := st.UseEmailCode(ctx, last.ID, now); err != nil {
+			return err
 		}
 	} else if !isNotFound(err) {
 		return err
@@ -64,12 +70,21 @@ func (s *Service) sendCode(ctx context.Context, st store.Store, c *store.Custome
 // checkCode verifies code against the newest code of purpose. A wrong code uses
 // up one of the code's attempts; the right one is consumed (single use).
 func (s *Service) checkCode(ctx context.Context, st store.Store, c *store.Customer, purpose, code string) error {
+	return s.checkCodeFor(ctx, st, c, purpose, "", code)
+}
+
+// checkCodeFor is checkCode for a code that must have been sent to email (the
+// address about to be saved), so a code mailed to another address does not count.
+func (s *Service) checkCodeFor(ctx context.Context, st store.Store, c *store.Customer, purpose, email, code string) error {
 	ec, err := st.LatestEmailCode(ctx, c.ID, purpose)
 	if isNotFound(err) {
 		return newErr(CodeInvalidCode, nil)
 	}
 	if err != nil {
 		return err
+	}
+	if email != "" && !strings.EqualFold(ec.Email, email) {
+		return newErr(CodeInvalidCode, errors.New("code was sent to another address"))
 	}
 	if !s.now().Before(ec.ExpiresAt) {
 		return newErr(CodeCodeExpired, nil)

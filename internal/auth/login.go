@@ -48,7 +48,7 @@ func ValidCustomerCode(code string) bool {
 func (s *Service) PasswordLogin(ctx context.Context, code, password string, m Meta) (*LoginResult, error) {
 	now := s.now()
 	var c *store.Customer
-	if ValidCustomerCode(code) && len(password) <= 1024 {
+	if ValidCustomerCode(code) {
 		var err error
 		c, err = s.st.CustomerByCode(ctx, code)
 		if err != nil && !isNotFound(err) {
@@ -63,25 +63,33 @@ func (s *Service) PasswordLogin(ctx context.Context, code, password string, m Me
 			return nil, err
 		}
 	}
-	if !c.LockedAt.IsZero() || !c.FrozenAt.IsZero() {
+	if !c.LockedAt.IsZero() {
 		// Hash anyway: the answer must not come faster for locked accounts.
-		if _, err := s.hasher.Verify(ctx, "", password); err != nil {
+		// No password is checked, so a locked account is no password oracle.
+		if _, err := s.hasher.Verify(ctx, "", capPassword(password)); err != nil {
 			return nil, err
 		}
-		if err := s.audit(ctx, s.st, "customer", c.ID, "login.refused", m, map[string]any{"locked": !c.LockedAt.IsZero(), "frozen": !c.FrozenAt.IsZero()}); err != nil {
+		if err := s.audit(ctx, s.st, "customer", c.ID, "login.refused", m, map[string]any{"locked": true}); err != nil {
 			return nil, err
-		}
-		if !c.FrozenAt.IsZero() {
-			return nil, newErr(CodeAccountFrozen, nil, s.cfg.Brand.Phone)
 		}
 		return nil, newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
 	}
-	ok, err := s.hasher.Verify(ctx, c.PasswordHash, password)
+	err := s.guard(ctx, c, "login.password.fail", m, func() (error, error) {
+		ok, err := s.hasher.Verify(ctx, c.PasswordHash, capPassword(password))
+		if err != nil || (ok && len(password) <= maxPasswordInput) {
+			return nil, err
+		}
+		return newErr(CodeInvalidCredentials, nil), nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, s.fail(ctx, c, "login.password.fail", CodeInvalidCredentials, m)
+	// A frozen account says so only to whoever knows its password (A5).
+	if !c.FrozenAt.IsZero() {
+		if err := s.audit(ctx, s.st, "customer", c.ID, "login.refused", m, map[string]any{"frozen": true}); err != nil {
+			return nil, err
+		}
+		return nil, newErr(CodeAccountFrozen, nil, s.cfg.Brand.Phone)
 	}
 
 	// After the mandatory date a customer who has a passkey is sent to it (P3),
@@ -137,15 +145,29 @@ func (s *Service) PasswordLogin(ctx context.Context, code, password string, m Me
 	return res, derr
 }
 
+// maxPasswordInput bounds what is hashed: a longer input is hashed cut to
+// this length (the same cost) and always wrong.
+const maxPasswordInput = 1024
+
+func capPassword(p string) string {
+	if len(p) > maxPasswordInput {
+		return p[:maxPasswordInput]
+	}
+	return p
+}
+
 // failUnknown answers a failed login of a code that does not exist exactly as
-// for one that does: same hash cost, same counting, same lock message.
+// for one that does: same hash cost, same counting, a lock as long as a real
+// one (the configured duration, or a month when only an operator unlocks).
 func (s *Service) failUnknown(ctx context.Context, code, password string, m Meta) error {
-	if _, err := s.hasher.Verify(ctx, "", password); err != nil {
+	if _, err := s.hasher.Verify(ctx, "", capPassword(password)); err != nil {
 		return err
 	}
-	key := unknownKey(truncate(code, 32))
-	window := s.now().Truncate(24 * time.Hour)
-	n, err := s.st.Hit(ctx, key, window)
+	window := s.cfg.LockDuration
+	if window <= 0 {
+		window = 30 * 24 * time.Hour
+	}
+	n, err := s.st.Hit(ctx, unknownKey(truncate(code, 32)), s.now().Truncate(window))
 	if err != nil {
 		return err
 	}
@@ -158,36 +180,55 @@ func (s *Service) failUnknown(ctx context.Context, code, password string, m Meta
 	return newErr(CodeInvalidCredentials, nil)
 }
 
-// fail records a failed authentication of a known customer, locking the account
-// at the threshold (A4) and telling the customer by mail.
-func (s *Service) fail(ctx context.Context, c *store.Customer, event, code string, m Meta) error {
-	var locked bool
-	err := s.inTx(ctx, func(st store.Store, mailed *bool) error {
-		n, lockedNow, err := st.RecordFailure(ctx, c.ID, s.cfg.LockThreshold, s.now())
-		if err != nil {
-			return err
+// guard runs check under one reserved attempt (A4). The attempt is taken
+// before the password or code is looked at, so a burst of parallel guesses
+// gets no more tries than the threshold leaves. A right answer gives the
+// attempt back; a wrong one is the failure, and the one that reaches the
+// threshold locks the account.
+func (s *Service) guard(ctx context.Context, c *store.Customer, event string, m Meta, check func() (wrong, err error)) error {
+	n, ok, err := s.st.ReserveAttempt(ctx, c.ID, s.cfg.LockThreshold)
+	if err != nil {
+		return err
+	}
+	if !ok { // locked, or its last attempts are being checked right now
+		return newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
+	}
+	wrong, err := check()
+	if err != nil || wrong == nil {
+		if rerr := s.st.ReleaseAttempt(ctx, c.ID); err == nil {
+			err = rerr
 		}
+		return err
+	}
+	return s.failed(ctx, c, n, event, wrong, m)
+}
+
+// failed records a wrong answer that took the customer's n-th attempt,
+// locking the account at the threshold and telling the customer by mail.
+func (s *Service) failed(ctx context.Context, c *store.Customer, n int, event string, wrong error, m Meta) error {
+	locked := n >= s.cfg.LockThreshold
+	err := s.inTx(ctx, func(st store.Store, mailed *bool) error {
 		if err := s.audit(ctx, st, "customer", c.ID, event, m, map[string]any{"failed_attempts": n}); err != nil {
 			return err
 		}
-		if !lockedNow {
+		if !locked {
 			return nil
 		}
-		locked = true
-		if c.LockedAt.IsZero() && n == s.cfg.LockThreshold {
-			if err := s.audit(ctx, st, "system", c.ID, "account.locked", m, map[string]any{"failed_attempts": n}); err != nil {
-				return err
-			}
-			// A locked customer cannot finish a pending login either.
-			if _, err := st.DeleteCustomerSessions(ctx, c.ID); err != nil {
-				return err
-			}
-			*mailed = c.Email != ""
-			return s.notify(ctx, st, c.Email, langOr(c.Lang, m.Lang), mail.KindLockNotice, mail.Data{
-				CustomerCode: c.Code, IP: m.IP, Browser: describeUA(m.UserAgent),
-			})
+		first, err := st.Lock(ctx, c.ID, s.now())
+		if err != nil || !first {
+			return err
 		}
-		return nil
+		if err := s.audit(ctx, st, "system", c.ID, "account.locked", m, map[string]any{"failed_attempts": n}); err != nil {
+			return err
+		}
+		// A locked customer cannot finish a pending login, nor keep a session.
+		if _, err := st.DeleteCustomerSessions(ctx, c.ID); err != nil {
+			return err
+		}
+		*mailed = c.Email != ""
+		return s.notify(ctx, st, c.Email, langOr(c.Lang, m.Lang), mail.KindLockNotice, mail.Data{
+			CustomerCode: c.Code, IP: m.IP, Browser: describeUA(m.UserAgent),
+		})
 	})
 	if err != nil {
 		return err
@@ -195,7 +236,7 @@ func (s *Service) fail(ctx context.Context, c *store.Customer, event, code strin
 	if locked {
 		return newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
 	}
-	return newErr(code, nil)
+	return wrong
 }
 
 func (s *Service) lockExpired(c *store.Customer, now time.Time) bool {
@@ -239,20 +280,24 @@ func (s *Service) SecondFactor(ctx context.Context, cur *Current, code string, m
 	if !c.LockedAt.IsZero() {
 		return nil, newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
 	}
-	method := factorMethod(c.SecondFactor)
-	derr, err := s.verifyFactor(ctx, c, store.CodeLogin, code)
-	if err != nil {
+	if err := s.guard(ctx, c, "login.second_factor.fail", m, func() (error, error) {
+		return s.verifyFactor(ctx, c, store.CodeLogin, code)
+	}); err != nil {
 		return nil, err
 	}
-	if derr != nil {
-		return nil, s.fail(ctx, c, "login.second_factor.fail", ErrorCode(derr), m)
-	}
-	return s.completeLogin(ctx, cur, method, 0, m)
+	return s.completeLogin(ctx, cur, factorMethod(c.SecondFactor), 0, m)
 }
 
 // completeLogin turns a pending session into a full one under a new identifier,
 // clears the failure count and sends the login notice (P4).
 func (s *Service) completeLogin(ctx context.Context, cur *Current, method string, passkeyID int64, m Meta) (*LoginResult, error) {
+	return s.completeLoginWith(ctx, cur, method, passkeyID, m, nil)
+}
+
+// completeLoginWith is completeLogin with first, when not nil, run first in
+// its transaction: a passkey login records the passkey's use there, so that a
+// login is one short write transaction (counter, session, audit entry, notice).
+func (s *Service) completeLoginWith(ctx context.Context, cur *Current, method string, passkeyID int64, m Meta, first func(st store.Store) error) (*LoginResult, error) {
 	c := cur.Customer
 	stage, event := store.StageFull, "login.success"
 	if method != store.MethodPasskey {
@@ -267,8 +312,24 @@ func (s *Service) completeLogin(ctx context.Context, cur *Current, method string
 			return nil, newErr(CodePasskeyLoginNeeded, nil)
 		}
 	}
+	// The notice goes out in the language the customer logs in with (stored below).
+	lang := c.Lang
+	if l := normLang(m.Lang); l != "" && l != c.Lang {
+		lang = l
+	}
+	notice, err := s.compose(c.Email, lang, mail.KindLoginNotice, mail.Data{
+		CustomerCode: c.Code, Method: method, IP: m.IP, Browser: describeUA(m.UserAgent),
+	})
+	if err != nil {
+		return nil, err
+	}
 	var res *LoginResult
-	err := s.inTx(ctx, func(st store.Store, mailed *bool) error {
+	err = s.inTx(ctx, func(st store.Store, mailed *bool) error {
+		if first != nil {
+			if err := first(st); err != nil {
+				return err
+			}
+		}
 		var replace *store.Session
 		if cur.Session != nil {
 			replace = cur.Session
@@ -283,23 +344,26 @@ func (s *Service) completeLogin(ctx context.Context, cur *Current, method string
 				return err
 			}
 		}
-		if lang := normLang(m.Lang); lang != "" && lang != c.Lang {
+		if lang != c.Lang {
 			if err := st.SetLang(ctx, c.ID, lang); err != nil {
 				return err
 			}
-			c.Lang = lang
 		}
-		if err := s.audit(ctx, st, "customer", c.ID, event, m, map[string]any{"method": method, "passkey_id": passkeyID}); err != nil {
-			return err
+		if notice != nil {
+			*mailed = true
+			if err := st.EnqueueMail(ctx, notice); err != nil {
+				return err
+			}
 		}
-		*mailed = c.Email != ""
-		return s.notify(ctx, st, c.Email, c.Lang, mail.KindLoginNotice, mail.Data{
-			CustomerCode: c.Code, Method: method, IP: m.IP, Browser: describeUA(m.UserAgent),
-		})
+		// The audit entry comes last: appending takes the lock on the chain's
+		// tip (audit_head), which every login of every instance waits for, and
+		// holds it until the commit.
+		return s.audit(ctx, st, "customer", c.ID, event, m, map[string]any{"method": method, "passkey_id": passkeyID})
 	})
 	if err != nil {
 		return nil, err
 	}
+	c.Lang = lang
 	return res, nil
 }
 

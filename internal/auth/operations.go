@@ -153,6 +153,34 @@ func validSymbol(s string) bool {
 
 func (w WithdrawalDetails) valid() bool { return w.Amount >= 1 && w.Amount <= maxWithdrawal }
 
+func (b BankAccount) trimmed() BankAccount {
+	b.Bank, b.Branch, b.Holder = strings.TrimSpace(b.Bank), strings.TrimSpace(b.Branch), strings.TrimSpace(b.Holder)
+	return b
+}
+
+// withdrawalBinding is what a withdrawal's step-up signs: the amount and
+// where the money goes (P7), so a later change of account voids it.
+type withdrawalBinding struct {
+	Amount      int64       `json:"amount"`
+	Destination BankAccount `json:"destination"`
+}
+
+// bind adds to canonical details what the operation depends on besides them.
+func (s *Service) bind(ctx context.Context, cur *Current, op policy.Operation, details []byte) ([]byte, error) {
+	if op != policy.OpWithdraw {
+		return details, nil
+	}
+	var w WithdrawalDetails
+	if err := json.Unmarshal(details, &w); err != nil {
+		return nil, err
+	}
+	dest, err := s.CurrentBankAccount(ctx, cur)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(withdrawalBinding{Amount: w.Amount, Destination: dest})
+}
+
 func (b BankAccount) valid() bool {
 	if b.Type != "futsu" && b.Type != "toza" || len(b.Number) != 7 {
 		return false
@@ -205,7 +233,10 @@ func canonical(op policy.Operation, raw []byte) ([]byte, error) {
 		v = w
 	case policy.OpChangeBankAccount:
 		var b BankAccount
-		if err := dec(&b); err != nil || !b.valid() {
+		if err := dec(&b); err != nil {
+			return nil, bad
+		}
+		if b = b.trimmed(); !b.valid() {
 			return nil, bad
 		}
 		v = b
@@ -238,9 +269,12 @@ func authorizationID(sessionHash []byte, op policy.Operation, details []byte) []
 func (s *Service) Summary(ctx context.Context, cur *Current, op policy.Operation, details []byte, lang string) string {
 	switch op {
 	case policy.OpWithdraw:
-		var w WithdrawalDetails
+		var w withdrawalBinding
 		_ = json.Unmarshal(details, &w)
-		ba, _ := s.CurrentBankAccount(ctx, cur)
+		ba := w.Destination
+		if ba.Number == "" {
+			ba, _ = s.CurrentBankAccount(ctx, cur)
+		}
 		return pick(lang, "出金 ", "Withdrawal of ") + Yen(w.Amount, lang) + " → " + ba.Describe(lang)
 	case policy.OpChangeBankAccount:
 		var b BankAccount
@@ -263,6 +297,9 @@ func (s *Service) OperationStepUpOptions(ctx context.Context, cur *Current, op p
 	}
 	details, err := canonical(op, rawDetails)
 	if err != nil {
+		return nil, nil, err
+	}
+	if details, err = s.bind(ctx, cur, op, details); err != nil {
 		return nil, nil, err
 	}
 	ps, err := s.st.PasskeysByCustomer(ctx, cur.Customer.ID, false)
@@ -451,13 +488,17 @@ func (s *Service) Withdraw(ctx context.Context, cur *Current, w WithdrawalDetail
 		return nil, newErr(CodeInvalidRequest, errors.New("invalid amount"))
 	}
 	details, _ := json.Marshal(w)
-	return s.perform(ctx, cur, policy.OpWithdraw, details, s.Summary(ctx, cur, policy.OpWithdraw, details, langOf(cur)), m)
+	summary := s.Summary(ctx, cur, policy.OpWithdraw, details, langOf(cur))
+	bound, err := s.bind(ctx, cur, policy.OpWithdraw, details)
+	if err != nil {
+		return nil, err
+	}
+	return s.perform(ctx, cur, policy.OpWithdraw, bound, summary, m)
 }
 
 // ChangeBankAccount replaces the withdrawal destination.
 func (s *Service) ChangeBankAccount(ctx context.Context, cur *Current, b BankAccount, m Meta) (*store.Operation, error) {
-	b.Bank, b.Branch, b.Holder = strings.TrimSpace(b.Bank), strings.TrimSpace(b.Branch), strings.TrimSpace(b.Holder)
-	if !b.valid() {
+	if b = b.trimmed(); !b.valid() {
 		return nil, newErr(CodeInvalidRequest, errors.New("invalid bank account"))
 	}
 	details, _ := json.Marshal(b)
@@ -525,52 +566,51 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, cur *Current, code str
 	if addr == "" {
 		return newErr(CodeInvalidRequest, errors.New("no pending e-mail change"))
 	}
-	var derr error
 	c := cur.Customer
 	old := c.Email
-	err := s.inTx(ctx, func(tx store.Store, mailed *bool) error {
-		if _, err := s.authorize(ctx, tx, cur, policy.OpChangeEmail, []byte("{}")); err != nil {
-			return err
-		}
-		derr = s.checkCode(ctx, tx, c, codeEmailChange, code)
-		if derr != nil {
-			if ErrorCode(derr) == "" {
-				return derr
+	err := s.guard(ctx, c, "email_change.fail", m, func() (wrong, err error) {
+		err = s.inTx(ctx, func(tx store.Store, mailed *bool) error {
+			if _, err := s.authorize(ctx, tx, cur, policy.OpChangeEmail, []byte("{}")); err != nil {
+				return err
 			}
-			return nil // keep the used-up attempt
-		}
-		now := s.now()
-		if err := tx.SetEmail(ctx, c.ID, addr, now); err != nil {
-			return err
-		}
-		if err := tx.SetSensitiveChange(ctx, c.ID, now); err != nil {
-			return err
-		}
-		sd := decodeData(cur.Session)
-		sd.PendingEmail = ""
-		cur.Session.Data = encodeData(sd)
-		if err := tx.UpdateSession(ctx, cur.Session); err != nil {
-			return err
-		}
-		detail, _ := json.Marshal(map[string]string{"email": addr})
-		if err := tx.RecordOperation(ctx, &store.Operation{CustomerID: c.ID, Kind: string(policy.OpChangeEmail), Detail: string(detail), Method: cur.Session.Method, CreatedAt: now, IP: m.IP}); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, "customer", c.ID, "email.changed", m, nil); err != nil {
-			return err
-		}
-		*mailed = true
-		data := mail.Data{CustomerCode: c.Code, Email: addr, OldEmail: old, CoolingHours: int(s.cfg.Schedule.CoolingOff / time.Hour), IP: m.IP, Browser: describeUA(m.UserAgent)}
-		if err := s.notify(ctx, tx, old, c.Lang, mail.KindEmailChanged, data); err != nil {
-			return err
-		}
-		return s.notify(ctx, tx, addr, c.Lang, mail.KindEmailChanged, data)
+			wrong = s.checkCodeFor(ctx, tx, c, codeEmailChange, addr, code)
+			if wrong != nil {
+				if ErrorCode(wrong) == "" {
+					return wrong
+				}
+				return nil // keep the used-up attempt
+			}
+			now := s.now()
+			if err := tx.SetEmail(ctx, c.ID, addr, now); err != nil {
+				return err
+			}
+			if err := tx.SetSensitiveChange(ctx, c.ID, now); err != nil {
+				return err
+			}
+			sd := decodeData(cur.Session)
+			sd.PendingEmail = ""
+			cur.Session.Data = encodeData(sd)
+			if err := tx.UpdateSession(ctx, cur.Session); err != nil {
+				return err
+			}
+			detail, _ := json.Marshal(map[string]string{"email": addr})
+			if err := tx.RecordOperation(ctx, &store.Operation{CustomerID: c.ID, Kind: string(policy.OpChangeEmail), Detail: string(detail), Method: cur.Session.Method, CreatedAt: now, IP: m.IP}); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, "customer", c.ID, "email.changed", m, nil); err != nil {
+				return err
+			}
+			*mailed = true
+			data := mail.Data{CustomerCode: c.Code, Email: addr, OldEmail: old, CoolingHours: int(s.cfg.Schedule.CoolingOff / time.Hour), IP: m.IP, Browser: describeUA(m.UserAgent)}
+			if err := s.notify(ctx, tx, old, c.Lang, mail.KindEmailChanged, data); err != nil {
+				return err
+			}
+			return s.notify(ctx, tx, addr, c.Lang, mail.KindEmailChanged, data)
+		})
+		return wrong, err
 	})
 	if err != nil {
 		return err
-	}
-	if derr != nil {
-		return s.fail(ctx, c, "email_change.fail", ErrorCode(derr), m)
 	}
 	c.Email, c.SensitiveChangedAt = addr, s.now()
 	return nil

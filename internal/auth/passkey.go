@@ -424,20 +424,31 @@ func (s *Service) PasskeyLogin(ctx context.Context, prev *Current, body []byte, 
 	if (newCount != 0 || p.SignCount != 0) && newCount <= p.SignCount {
 		return nil, p, s.suspectClone(ctx, c, p, newCount, m)
 	}
-	ok, err := s.st.RecordPasskeyUse(ctx, p.ID, p.SignCount, newCount, cred.Flags.BackupState, s.now())
-	if err != nil {
-		return nil, nil, err
-	}
-	if !ok { // another login with this passkey moved the counter first
-		return nil, p, newErr(CodePasskeyFailed, errors.New("concurrent use of one passkey"))
-	}
-	p.SignCount, p.BackupState, p.LastUsedAt = newCount, cred.Flags.BackupState, s.now()
 	cur := &Current{Customer: c}
 	if prev != nil && prev.Session != nil {
 		cur.Session = prev.Session
 	}
-	res, err := s.completeLogin(ctx, cur, store.MethodPasskey, p.ID, m)
-	return res, p, err
+	usedAt := s.now()
+	// The counter moves in the login's own transaction: the session, the audit
+	// entry and the notice commit with it, or nothing does.
+	res, err := s.completeLoginWith(ctx, cur, store.MethodPasskey, p.ID, m, func(st store.Store) error {
+		ok, err := st.RecordPasskeyUse(ctx, p.ID, p.SignCount, newCount, cred.Flags.BackupState, usedAt)
+		if err != nil {
+			return err
+		}
+		if !ok { // another login with this passkey moved the counter first
+			return newErr(CodePasskeyFailed, errors.New("concurrent use of one passkey"))
+		}
+		return nil
+	})
+	if err != nil {
+		if ErrorCode(err) != "" {
+			return nil, p, err
+		}
+		return nil, nil, err
+	}
+	p.SignCount, p.BackupState, p.LastUsedAt = newCount, cred.Flags.BackupState, usedAt
+	return res, p, nil
 }
 
 // suspectClone handles a signature counter that did not increase (K10): the
@@ -447,6 +458,9 @@ func (s *Service) suspectClone(ctx context.Context, c *store.Customer, p *store.
 	reason := fmt.Sprintf("signature counter %d after %d", got, p.SignCount)
 	err := s.inTx(ctx, func(tx store.Store, mailed *bool) error {
 		if err := tx.SuspendPasskey(ctx, p.ID, reason, s.now()); err != nil {
+			return err
+		}
+		if _, err := tx.DeletePasskeySessions(ctx, c.ID, p.ID); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, "system", c.ID, "passkey.suspended", m, map[string]any{"passkey_id": p.ID, "reason": "clone_suspected", "counter": got, "stored_counter": p.SignCount}); err != nil {
@@ -522,6 +536,11 @@ func (s *Service) DeletePasskey(ctx context.Context, cur *Current, id int64, m M
 			if isNotFound(err) {
 				return newErr(CodeNotFound, err)
 			}
+			return err
+		}
+		// Sessions it authenticated end with it, or deleting a stolen
+		// passkey would not log its thief out (K13).
+		if _, err := tx.DeletePasskeySessions(ctx, c.ID, p.ID); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, "customer", c.ID, "passkey.deleted", m, map[string]any{"passkey_id": p.ID}); err != nil {

@@ -167,17 +167,27 @@ func (s *Service) inTx(ctx context.Context, fn func(st store.Store, mailed *bool
 
 // notify composes a mail for c in their language and enqueues it within st.
 func (s *Service) notify(ctx context.Context, st store.Store, to, lang string, kind mail.Kind, d mail.Data) error {
+	m, err := s.compose(to, lang, kind, d)
+	if err != nil || m == nil {
+		return err
+	}
+	return st.EnqueueMail(ctx, m)
+}
+
+// compose renders a mail for the outbox, or returns nil when there is no
+// address. Composing before a transaction keeps the template work out of it.
+func (s *Service) compose(to, lang string, kind mail.Kind, d mail.Data) (*store.Mail, error) {
 	if to == "" {
-		return nil
+		return nil, nil
 	}
 	if d.At.IsZero() {
 		d.At = s.now()
 	}
 	subject, body, err := mail.Compose(s.cfg.Brand, lang, kind, d)
 	if err != nil {
-		return fmt.Errorf("auth: compose %v: %w", kind, err)
+		return nil, fmt.Errorf("auth: compose %v: %w", kind, err)
 	}
-	return st.EnqueueMail(ctx, &store.Mail{To: to, Subject: subject, Body: body, CreatedAt: s.now()})
+	return &store.Mail{To: to, Subject: subject, Body: body, CreatedAt: s.now()}, nil
 }
 
 func truncate(s string, n int) string {

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/kagi-auth/kagi/internal/store"
@@ -40,7 +41,11 @@ func encodeData(d sessionData) string {
 // transaction rotates the identifier at every stage change (A6).
 func (s *Service) startSession(ctx context.Context, st store.Store, replace *store.Session, customerID int64, stage, method string, passkeyID int64, m Meta) (string, *store.Session, error) {
 	if replace != nil {
-		if err := st.DeleteSession(ctx, replace.IDHash); err != nil && !isNotFound(err) {
+		// A session already replaced or ended (a parallel request won, or a
+		// lock deleted it) cannot be turned into a new one.
+		if err := st.DeleteSession(ctx, replace.IDHash); isNotFound(err) {
+			return "", nil, newErr(CodeNotAuthenticated, errors.New("session already replaced or ended"))
+		} else if err != nil {
 			return "", nil, err
 		}
 	}
@@ -117,6 +122,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Current, err
 		_, _ = s.st.DeleteCustomerSessions(ctx, c.ID)
 		return nil, newErr(CodeAccountFrozen, nil, s.cfg.Brand.Phone)
 	}
+	if !c.LockedAt.IsZero() && !s.lockExpired(c, now) {
+		_, _ = s.st.DeleteCustomerSessions(ctx, c.ID)
+		return nil, newErr(CodeAccountLocked, nil, s.cfg.Brand.Phone)
+	}
 	if now.Sub(sess.LastSeenAt) >= touchEvery {
 		sess.LastSeenAt = now
 		if err := s.st.UpdateSession(ctx, sess); err != nil {
@@ -137,7 +146,12 @@ func (s *Service) Logout(ctx context.Context, cur *Current, m Meta) error {
 }
 
 // LogoutEverywhere ends every session of the customer, this one included.
+// Only a logged-in session may: a password alone must not end the customer's
+// other sessions.
 func (s *Service) LogoutEverywhere(ctx context.Context, cur *Current, m Meta) (int, error) {
+	if !cur.Full() && !cur.Restricted() {
+		return 1, s.Logout(ctx, cur, m)
+	}
 	var n int
 	err := s.inTx(ctx, func(st store.Store, _ *bool) error {
 		var err error

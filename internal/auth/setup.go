@@ -127,38 +127,30 @@ func (s *Service) SetupVerifyEmail(ctx context.Context, cur *Current, code strin
 	if addr == "" || cur.Customer.EmailVerified() {
 		return newErr(CodeInvalidRequest, nil)
 	}
-	var derr error
-	err := s.st.InTx(ctx, func(st store.Store) error {
-		derr = s.checkCode(ctx, st, cur.Customer, store.CodeSetupEmail, code)
-		if derr != nil {
-			if ErrorCode(derr) == "" {
-				return derr
+	return s.guard(ctx, cur.Customer, "setup.email.fail", m, func() (wrong, err error) {
+		err = s.st.InTx(ctx, func(st store.Store) error {
+			wrong = s.checkCodeFor(ctx, st, cur.Customer, store.CodeSetupEmail, addr, code)
+			if wrong != nil {
+				if ErrorCode(wrong) == "" {
+					return wrong
+				}
+				return nil // keep the used-up attempt
 			}
-			return nil // keep the used-up attempt
-		}
-		now := s.now()
-		if err := st.SetEmail(ctx, cur.Customer.ID, addr, now); err != nil {
-			return err
-		}
-		d := decodeData(cur.Session)
-		d.PendingEmail = ""
-		cur.Session.Data = encodeData(d)
-		if err := st.UpdateSession(ctx, cur.Session); err != nil {
-			return err
-		}
-		cur.Customer.Email, cur.Customer.EmailVerifiedAt = addr, now
-		return s.audit(ctx, st, "customer", cur.Customer.ID, "setup.email.verified", m, nil)
+			now := s.now()
+			if err := st.SetEmail(ctx, cur.Customer.ID, addr, now); err != nil {
+				return err
+			}
+			d := decodeData(cur.Session)
+			d.PendingEmail = ""
+			cur.Session.Data = encodeData(d)
+			if err := st.UpdateSession(ctx, cur.Session); err != nil {
+				return err
+			}
+			cur.Customer.Email, cur.Customer.EmailVerifiedAt = addr, now
+			return s.audit(ctx, st, "customer", cur.Customer.ID, "setup.email.verified", m, nil)
+		})
+		return wrong, err
 	})
-	if err != nil {
-		return err
-	}
-	if derr != nil {
-		if err := s.fail(ctx, cur.Customer, "setup.email.fail", ErrorCode(derr), m); ErrorCode(err) != ErrorCode(derr) {
-			return err
-		}
-		return derr
-	}
-	return nil
 }
 
 // TOTPEnrollment is what the setup page shows for the authenticator app.
@@ -226,9 +218,14 @@ func (s *Service) SetupConfirmTOTP(ctx context.Context, cur *Current, code strin
 	if err != nil {
 		return nil, err
 	}
-	step := matchTOTP(secret, code, s.now())
-	if step == 0 {
-		return nil, s.fail(ctx, cur.Customer, "setup.totp.fail", CodeInvalidCode, m)
+	var step int64
+	if err := s.guard(ctx, cur.Customer, "setup.totp.fail", m, func() (error, error) {
+		if step = matchTOTP(secret, code, s.now()); step == 0 {
+			return newErr(CodeInvalidCode, nil), nil
+		}
+		return nil, nil
+	}); err != nil {
+		return nil, err
 	}
 	sealed := s.keys.Seal([]byte(secret), totpAAD(cur.Customer.Code))
 	if err := s.finishSetup(ctx, cur, store.FactorTOTP, sealed, m); err != nil {

@@ -33,12 +33,10 @@ func (s *Service) StepUp(ctx context.Context, cur *Current, code string, m Meta)
 		return err
 	}
 	c := cur.Customer
-	derr, err := s.verifyFactor(ctx, c, store.CodeStepUp, code)
-	if err != nil {
+	if err := s.guard(ctx, c, "step_up.fail", m, func() (error, error) {
+		return s.verifyFactor(ctx, c, store.CodeStepUp, code)
+	}); err != nil {
 		return err
-	}
-	if derr != nil {
-		return s.fail(ctx, c, "step_up.fail", ErrorCode(derr), m)
 	}
 	return s.st.InTx(ctx, func(st store.Store) error {
 		cur.Session.StepUpAt = s.now()

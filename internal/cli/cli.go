@@ -51,6 +51,10 @@ usage:
   kagi customer add --code C --password P [--email E] [--second-factor totp|email] [--totp-secret BASE32] [--json]
   kagi customer unlock --code C     lift a lock after failed attempts
   kagi config                       list every option (flags and KAGI_* variables)
+  kagi operator add --name N --role agent|supervisor   an operator of the console; prints a one-time enrollment code
+  kagi operator ...                 the console's procedures for scripts (kagi operator help)
+  kagi audit verify                 walk the audit log's hash chain; exit 1 at the first broken link
+  kagi loadtest [--seed N] [--url U --mode passkey|password]   seed load-test customers, drive logins
 
 Every command works on the SQLite database in --data, or on PostgreSQL when
 --database-url (KAGI_DATABASE_URL) is set.
@@ -75,6 +79,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runExport(ctx, args[1:], env)
 	case "import":
 		return runImport(ctx, args[1:], env)
+	case "operator":
+		return runOperator(ctx, args[1:], env)
+	case "audit":
+		return runAudit(ctx, args[1:], env)
+	case "loadtest":
+		return runLoadtest(ctx, args[1:], env)
 	case "config":
 		_, opts := config.Register(flag.NewFlagSet("config", flag.ContinueOnError))
 		config.PrintOptions(stdout, opts)

@@ -100,7 +100,10 @@ func TestServeDemo_R1(t *testing.T) {
 	ln.Close()
 	dir := t.TempDir()
 	origin := "http://localhost:" + port
-	env := map[string]string{"KAGI_ADDR": "127.0.0.1:" + port, "KAGI_ORIGIN": origin, "KAGI_LOG_LEVEL": "warn"}
+	consolePort := freePort(t) // the operator console (issue 7) listens beside the site
+	consoleOrigin := "http://localhost:" + consolePort
+	env := map[string]string{"KAGI_ADDR": "127.0.0.1:" + port, "KAGI_ORIGIN": origin, "KAGI_LOG_LEVEL": "warn",
+		"KAGI_CONSOLE_ADDR": "127.0.0.1:" + consolePort, "KAGI_CONSOLE_ORIGIN": consoleOrigin}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb syncBuffer
@@ -109,8 +112,12 @@ func TestServeDemo_R1(t *testing.T) {
 		done <- Run(ctx, []string{"serve", "--demo", "--data", dir}, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errb)
 	}()
 	waitHealthy(t, origin, done)
+	waitHealthy(t, consoleOrigin, done)
 
 	printed := out.String()
+	if !regexp.MustCompile(`sato +supervisor +enrollment code [A-Z2-7-]{19} \(at ` + regexp.QuoteMeta(consoleOrigin) + `/enroll\)`).MatchString(printed) {
+		t.Fatalf("no demo operator in the output:\n%s", printed)
+	}
 	totp := regexp.MustCompile(`お客様コード 10000001  パスワード (\S+).*\n\s+TOTP secret ([A-Z2-7]+)`).FindStringSubmatch(printed)
 	email := regexp.MustCompile(`お客様コード 10000002  パスワード (\S+)`).FindStringSubmatch(printed)
 	setup := regexp.MustCompile(`お客様コード 10000003  パスワード (\S+)`).FindStringSubmatch(printed)

@@ -197,7 +197,7 @@ func servePG(t *testing.T, pgURL, key, dir string) (origin string, stop func()) 
 	var out, errb syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, []string{"serve", "--addr", "127.0.0.1:" + port, "--origin", origin, "--data", dir},
+		done <- Run(ctx, []string{"serve", "--addr", "127.0.0.1:" + port, "--origin", origin, "--data", dir, "--console-addr", ""},
 			func(k string) string { return env[k] }, strings.NewReader(""), &out, &errb)
 	}()
 	waitHealthy(t, origin, done)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,7 +23,8 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, env Env) error {
-	cfg, fs, opts, err := parse("serve", args, env, nil)
+	var pprofAddr string
+	cfg, fs, opts, err := parse("serve", args, env, func(fs *flag.FlagSet) { fs.StringVar(&pprofAddr, "pprof", "", pprofUsage) })
 	if err != nil {
 		return err
 	}
@@ -76,15 +78,45 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	log.Info("kagi starting", "addr", ln.Addr().String(), "origin", cfg.Origin, "rp_id", cfg.RPID(),
 		"data", cfg.Data, "dev", cfg.Dev, "options", config.Redacted(fs, opts))
 
+	// The operator console (issue 7) on a listener of its own; --console-addr "" runs none.
+	var con *consoleServer
+	if cfg.ConsoleAddr != "" {
+		if con, err = startConsole(a, log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+
 	if cfg.Demo {
 		if err := seedDemo(ctx, a, env.Stdout); err != nil {
 			ln.Close()
+			con.close()
 			return fmt.Errorf("demo: %w", err)
+		}
+		if con != nil {
+			if err := seedDemoOperators(ctx, con.con, cfg.ConsoleOrigin, env.Stdout); err != nil {
+				ln.Close()
+				con.close()
+				return fmt.Errorf("demo operators: %w", err)
+			}
 		}
 	}
 	fmt.Fprintf(env.Stdout, "kagi is serving %s (listening on %s)\n", cfg.Origin, ln.Addr())
 	if cfg.Dev {
 		fmt.Fprintf(env.Stdout, "development mailbox: %s/dev/mail\n", cfg.Origin)
+	}
+	if con != nil {
+		fmt.Fprintf(env.Stdout, "operator console: %s (listening on %s; add an operator with `kagi operator add`)\n", cfg.ConsoleOrigin, con.ln.Addr())
+	}
+
+	if pprofAddr != "" {
+		ps, err := startPprof(pprofAddr, log)
+		if err != nil {
+			ln.Close()
+			con.close()
+			return err
+		}
+		defer ps.Close()
 	}
 
 	bg, cancelBG := context.WithCancel(context.Background())
@@ -92,8 +124,11 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	go func() { _ = worker.Run(bg) }()
 	go sweep(bg, a, log)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if con != nil {
+		go con.run(bg, errc)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -103,6 +138,9 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
+	if con != nil {
+		err = errors.Join(err, con.shutdown(shutdownCtx))
+	}
 	cancelBG()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

@@ -23,6 +23,11 @@ type Config struct {
 	Demo        bool
 	Dev         bool
 
+	// The operator console (issue 7): its own listener and origin, never the
+	// customer site's; an empty ConsoleAddr runs no console.
+	ConsoleAddr   string
+	ConsoleOrigin string
+
 	SecretKey string // base64 master key; empty: a key file in Data (single-host only)
 
 	LockThreshold int
@@ -116,6 +121,8 @@ func Register(fs *flag.FlagSet) (*Config, []Option) {
 	b := &binder{fs: fs}
 	b.str(&c.Addr, "addr", "127.0.0.1:8080", "address the customer site listens on")
 	b.str(&c.Origin, "origin", "http://localhost:8080", "public origin of the customer site; its host is the WebAuthn RP ID")
+	b.str(&c.ConsoleAddr, "console-addr", "127.0.0.1:8081", "address the operator console listens on (internal network only); empty runs no console")
+	b.str(&c.ConsoleOrigin, "console-origin", "http://localhost:8081", "origin of the operator console; its host is the RP ID of operators' passkeys")
 	b.str(&c.Data, "data", "./kagi-data", "directory of the embedded SQLite database (and of the generated key file)")
 	b.secret(&c.DatabaseURL, "database-url", "PostgreSQL instead of SQLite, for several instances: postgres://user:password@host:5432/db?sslmode=verify-full")
 	b.bool(&c.Demo, "demo", false, "seed demo customers and print how to log in as them")
@@ -197,6 +204,23 @@ func (c *Config) Validate() error {
 	}
 	if c.Addr == "" {
 		bad("--addr is required")
+	}
+	if c.ConsoleAddr != "" {
+		cu, cerr := url.Parse(c.ConsoleOrigin)
+		switch {
+		case cerr != nil || (cu.Scheme != "http" && cu.Scheme != "https") || cu.Host == "" || (cu.Path != "" && cu.Path != "/") || cu.RawQuery != "":
+			bad("--console-origin must be a scheme and host such as https://console.internal.example.jp, got %q", c.ConsoleOrigin)
+		case cu.Scheme == "http" && !isLocalhost(cu.Hostname()):
+			bad("--console-origin must be https unless its host is localhost (WebAuthn requires a secure context)")
+		case strings.TrimSuffix(c.ConsoleOrigin, "/") == strings.TrimSuffix(c.Origin, "/"):
+			bad("--console-origin must differ from --origin: the console never runs on the customer origin")
+		case c.ConsoleAddr == c.Addr:
+			bad("--console-addr must differ from --addr")
+		default:
+			if _, err := netip.ParseAddr(cu.Hostname()); err == nil {
+				bad("--console-origin must use a host name, not an IP address: an IP cannot be a WebAuthn RP ID")
+			}
+		}
 	}
 	if !c.devSet && err == nil && u != nil {
 		c.Dev = isLocalhost(u.Hostname())
@@ -302,6 +326,12 @@ func (c *Config) RPID() string {
 func (c *Config) OriginHost() string {
 	u, _ := url.Parse(c.Origin)
 	return u.Host
+}
+
+// ConsoleRPID is the RP ID of operators' passkeys: the console origin's host.
+func (c *Config) ConsoleRPID() string {
+	u, _ := url.Parse(c.ConsoleOrigin)
+	return u.Hostname()
 }
 
 // Secure reports whether cookies must carry the Secure attribute.

@@ -18,7 +18,7 @@ type Sender interface {
 // Defaults of the outbox worker.
 const (
 	DefaultPollInterval = time.Second
-	DefaultBatchSize    = 10
+	DefaultBatchSize    = 50
 	DefaultLease        = time.Minute
 	DefaultBackoffBase  = 10 * time.Second
 	DefaultBackoffMax   = 10 * time.Minute
@@ -61,7 +61,9 @@ func WithPollInterval(d time.Duration) Option {
 	}
 }
 
-// WithBatchSize sets how many mails are claimed at once (default 10).
+// WithBatchSize sets how many mails are claimed at once (default 50: a login
+// storm enqueues a notice per login, and each batch costs a claim and one
+// transaction of bookkeeping whatever its size).
 func WithBatchSize(n int) Option {
 	return func(w *Worker) {
 		if n > 0 {
@@ -166,6 +168,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
+// markEvery bounds how long a sent mail waits to be recorded: the worker
+// records a batch's outcomes in one store transaction, at the end of the batch
+// or sooner when sending is slow (SMTP), so that a crash or the end of the
+// lease leaves few mails sent but unrecorded (they would be sent again).
+const markEvery = time.Second
+
 // runOnce claims one batch and tries each mail; it returns how many it claimed.
 func (w *Worker) runOnce(ctx context.Context) (int, error) {
 	mails, err := w.st.ClaimMail(ctx, w.batch, w.now(), w.lease)
@@ -176,35 +184,81 @@ func (w *Worker) runOnce(ctx context.Context) (int, error) {
 	// then. Unsent ones stay claimed and come back when the lease runs out.
 	sendCtx, cancel := context.WithTimeout(ctx, w.lease)
 	defer cancel()
+	var done []outcome
+	since := time.Now()
 	for _, m := range mails {
 		if sendCtx.Err() != nil {
 			break
 		}
-		w.deliver(sendCtx, m)
+		done = append(done, outcome{m, w.sender.Send(sendCtx, m)})
+		if time.Since(since) >= markEvery {
+			w.record(sendCtx, done)
+			done, since = done[:0], time.Now()
+		}
 	}
+	w.record(sendCtx, done)
 	return len(mails), nil
 }
 
-func (w *Worker) deliver(ctx context.Context, m *store.Mail) {
-	sendErr := w.sender.Send(ctx, m)
+// outcome is one mail's send result, to be recorded.
+type outcome struct {
+	m   *store.Mail
+	err error
+}
 
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeWriteTimeout)
-	defer cancel()
-	if sendErr == nil {
-		if err := w.st.MarkMailSent(wctx, m.ID, w.now()); err != nil {
-			w.log.ErrorContext(ctx, "mail: sent but not recorded; it will be sent again", "mail_id", m.ID, "err", err)
-			return
-		}
-		w.log.DebugContext(ctx, "mail: sent", "mail_id", m.ID)
+// record stores the outcomes: all in one transaction, or, if that fails, one
+// by one as before, so that one bad row does not leave the others unrecorded.
+func (w *Worker) record(ctx context.Context, done []outcome) {
+	if len(done) == 0 {
 		return
 	}
-	next := w.now().Add(w.backoff(m.Attempts))
-	if err := w.st.MarkMailFailed(wctx, m.ID, truncate(sendErr.Error(), maxErrorText), next); err != nil {
-		w.log.ErrorContext(ctx, "mail: recording a failed send failed", "mail_id", m.ID, "err", err)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeWriteTimeout)
+	defer cancel()
+	if len(done) > 1 {
+		err := w.st.InTx(wctx, func(st store.Store) error {
+			for _, o := range done {
+				if err := w.mark(wctx, st, o); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			for _, o := range done {
+				w.logOutcome(ctx, o)
+			}
+			return
+		}
+		w.log.WarnContext(ctx, "mail: recording a batch failed; recording one by one", "mails", len(done), "err", err)
+	}
+	for _, o := range done {
+		if err := w.mark(wctx, w.st, o); err != nil {
+			if o.err == nil {
+				w.log.ErrorContext(ctx, "mail: sent but not recorded; it will be sent again", "mail_id", o.m.ID, "err", err)
+			} else {
+				w.log.ErrorContext(ctx, "mail: recording a failed send failed", "mail_id", o.m.ID, "err", err)
+			}
+			continue
+		}
+		w.logOutcome(ctx, o)
+	}
+}
+
+func (w *Worker) mark(ctx context.Context, st store.Store, o outcome) error {
+	if o.err == nil {
+		return st.MarkMailSent(ctx, o.m.ID, w.now())
+	}
+	return st.MarkMailFailed(ctx, o.m.ID, truncate(o.err.Error(), maxErrorText), w.now().Add(w.backoff(o.m.Attempts)))
+}
+
+func (w *Worker) logOutcome(ctx context.Context, o outcome) {
+	if o.err == nil {
+		w.log.DebugContext(ctx, "mail: sent", "mail_id", o.m.ID)
+		return
 	}
 	// The recipient is personal data and the body may hold a code: log the ID only.
-	w.log.WarnContext(ctx, "mail: send failed, will retry", "mail_id", m.ID,
-		"attempts", m.Attempts+1, "next_try", next, "err", sendErr)
+	w.log.WarnContext(ctx, "mail: send failed, will retry", "mail_id", o.m.ID,
+		"attempts", o.m.Attempts+1, "next_try", w.now().Add(w.backoff(o.m.Attempts)), "err", o.err)
 }
 
 // backoff is the delay after a mail's failure given its earlier attempts:

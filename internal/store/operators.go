@@ -152,7 +152,7 @@ type PasskeyGroup struct {
 
 // ActiveCustomer is a customer who logged in recently.
 type ActiveCustomer struct {
-	ID        int64
-	Code      string
-	LastLogin time.Time
+	ID        int64     `json:"id"`
+	Code      string    `json:"customer_code"`
+	LastLogin time.Time `json:"last_login"`
 }

@@ -192,6 +192,15 @@ type Store interface {
 	// RecordFailure atomically adds one failed attempt and, when the count reaches
 	// threshold (>0), sets LockedAt=now if not already locked. Returns the new count and lock state.
 	RecordFailure(ctx context.Context, customerID int64, threshold int, now time.Time) (failed int, locked bool, err error)
+	// ReserveAttempt takes one of the customer's remaining attempts before a
+	// password or code is checked: it adds one failure only while the account
+	// is unlocked and below threshold, and reports the new count. false means
+	// no attempt is left (locked, or every remaining one is being checked).
+	ReserveAttempt(ctx context.Context, customerID int64, threshold int) (failed int, ok bool, err error)
+	// ReleaseAttempt gives back a reserved attempt whose answer was right.
+	ReleaseAttempt(ctx context.Context, customerID int64) error
+	// Lock sets LockedAt=now unless already locked; true if this call locked.
+	Lock(ctx context.Context, customerID int64, now time.Time) (bool, error)
 	ResetFailures(ctx context.Context, customerID int64) error
 	Unlock(ctx context.Context, customerID int64) error // clears LockedAt and the counter
 	// UseTOTPStep sets TOTPLastStep=step only if step > TOTPLastStep; false means replay.
@@ -215,6 +224,9 @@ type Store interface {
 	UpdateSession(ctx context.Context, s *Session) error // all fields but IDHash, CustomerID, CreatedAt
 	DeleteSession(ctx context.Context, idHash []byte) error
 	DeleteCustomerSessions(ctx context.Context, customerID int64) (int, error)
+	// DeletePasskeySessions ends the sessions a passkey authenticated (it was
+	// deleted or suspended).
+	DeletePasskeySessions(ctx context.Context, customerID, passkeyID int64) (int, error)
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 
 	// WebAuthn ceremonies
@@ -315,13 +327,14 @@ type Store interface {
 	DecideApprovalRequest(ctx context.Context, id int64, status, by, note string, now time.Time) (bool, error)
 	// The audit chain's tip and the adoption dashboard (O5, O6).
 	AuditHead(ctx context.Context) (seq int64, hash []byte, err error)
+	AuditByEvent(ctx context.Context, event string, limit int) ([]*AuditEntry, error) // newest first (operator alerts)
 	// AdoptionAt counts the customers with a successful login in (at-window, at]
 	// and, of those, the ones who had a passkey bound at at (registered by then,
 	// not revoked by then).
 	AdoptionAt(ctx context.Context, at time.Time, window time.Duration) (active, withPasskey int, err error)
 	LoginsByDay(ctx context.Context, since time.Time) ([]LoginDay, error) // successful logins from since, by day in Japan and method
 	PasskeyGroups(ctx context.Context) ([]PasskeyGroup, error)            // active passkeys
-	// ActiveWithoutPasskey counts the customers with a successful login since
+	// ActiveWithoutPasskey counts the customers with a successful login after
 	// since and no active passkey, and lists up to limit of them, most recent login first.
 	ActiveWithoutPasskey(ctx context.Context, since time.Time, limit int) (int, []ActiveCustomer, error)
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,7 +107,7 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 func (s *server) limitIP(next http.Handler) http.Handler {
 	rule := ratelimit.Rule{Limit: s.cfg.RateLimitIP, Window: time.Minute}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok, wait, err := s.limiter.Allow(r.Context(), "ip:"+s.clientIP(r), rule)
+		ok, wait, err := s.limiter.Allow(r.Context(), "ip:"+ipBucket(s.clientIP(r)), rule)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -132,6 +134,39 @@ func (s *server) limitAccount(w http.ResponseWriter, r *http.Request, code strin
 		s.rateLimited(w, r)
 	}
 	return ok
+}
+
+// limitCustomer applies the per-account budget to a session's code checks
+// (second factor, setup, step-up, e-mail change): guesses cost the same
+// whichever endpoint they come through.
+func (s *server) limitCustomer(next http.Handler) http.Handler {
+	rule := ratelimit.Rule{Limit: s.cfg.RateLimitAccount, Window: time.Minute}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cur, _ := current(r); cur != nil {
+			ok, wait, err := s.limiter.Allow(r.Context(), "cust:"+strconv.FormatInt(cur.Customer.ID, 10), rule)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if !ok {
+				retryAfter(w, wait)
+				s.rateLimited(w, r)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ipBucket is the rate-limit key of an address: IPv6 clients are counted by
+// their /64, which one subscriber usually holds whole.
+func ipBucket(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 func (s *server) rateLimited(w http.ResponseWriter, r *http.Request) {

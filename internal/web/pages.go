@@ -144,6 +144,13 @@ func (s *server) postLogin() http.Handler {
 			}
 			b := s.base(r, nil)
 			b.Error = message(b.Lang, c, args...)
+			if st := status(c); st == http.StatusServiceUnavailable || st == http.StatusTooManyRequests {
+				// Busy (every password-hashing slot taken) or rate limited: the
+				// page says to retry or to use a passkey, the header says when.
+				if w.Header().Get("Retry-After") == "" {
+					w.Header().Set("Retry-After", "30")
+				}
+			}
 			s.render(w, r, status(c), "login", ui.LoginView{Base: b, CustomerCode: truncate(code, 16), PasskeyAvailable: true, Phase: s.phaseNotice(b.Lang, false)})
 			return
 		}

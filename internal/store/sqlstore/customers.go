@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -68,6 +69,30 @@ func (db *DB) RecordFailure(ctx context.Context, customerID int64, threshold int
 		return 0, false, wrap("record failure", err)
 	}
 	return failed, !lockedAt.IsZero(), nil
+}
+
+func (db *DB) ReserveAttempt(ctx context.Context, customerID int64, threshold int) (int, bool, error) {
+	var failed int
+	err := db.writeRow(ctx, `UPDATE customers SET failed_attempts = failed_attempts + 1
+		WHERE id = ? AND locked_at IS NULL AND failed_attempts < ? RETURNING failed_attempts`,
+		customerID, threshold).Scan(&failed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, wrap("reserve attempt", err)
+	}
+	return failed, true, nil
+}
+
+func (db *DB) ReleaseAttempt(ctx context.Context, customerID int64) error {
+	_, err := db.exec(ctx, `UPDATE customers SET failed_attempts = failed_attempts - 1 WHERE id = ? AND failed_attempts > 0`, customerID)
+	return wrap("release attempt", err)
+}
+
+func (db *DB) Lock(ctx context.Context, customerID int64, now time.Time) (bool, error) {
+	n, err := count(db.exec(ctx, `UPDATE customers SET locked_at = ? WHERE id = ? AND locked_at IS NULL`, micros(store.Micro(now)), customerID))
+	return n == 1, wrap("lock", err)
 }
 
 func (db *DB) ResetFailures(ctx context.Context, customerID int64) error {

@@ -18,6 +18,13 @@ func (db *DB) AuditHead(ctx context.Context) (int64, []byte, error) {
 	return seq, hash, wrap("audit head", err)
 }
 
+func (db *DB) AuditByEvent(ctx context.Context, event string, limit int) ([]*store.AuditEntry, error) {
+	rows, err := db.readRows(ctx, `SELECT `+auditCols+` FROM audit_log WHERE event = ?
+		ORDER BY seq DESC LIMIT ?`, event, limitOrAll(limit))
+	es, err := collect(rows, err, scanAudit)
+	return es, wrap("audit by event", err)
+}
+
 // boundAt is true when the customer of alias a had a passkey registered by
 // the time in the first two placeholders and not revoked by then.
 const boundAt = `EXISTS (SELECT 1 FROM passkeys p WHERE p.customer_id = a.customer_id
@@ -83,7 +90,7 @@ func (db *DB) PasskeyGroups(ctx context.Context) ([]store.PasskeyGroup, error) {
 // withoutActivePasskey selects the recently active customers (alias a's rows)
 // who have no passkey they could log in with.
 const withoutActivePasskey = `FROM audit_log a JOIN customers c ON c.id = a.customer_id
-	WHERE a.event = 'login.success' AND a.at >= ? AND NOT EXISTS
+	WHERE a.event = 'login.success' AND a.at > ? AND NOT EXISTS
 		(SELECT 1 FROM passkeys p WHERE p.customer_id = a.customer_id AND p.revoked_at IS NULL AND p.suspended_at IS NULL)`
 
 func (db *DB) ActiveWithoutPasskey(ctx context.Context, since time.Time, limit int) (int, []store.ActiveCustomer, error) {

@@ -28,7 +28,7 @@ func TestClaimMailSQL(t *testing.T) {
 		t.Errorf("SQLite query has a row lock: %s", q)
 	}
 	q := postgresDialect.sql(claimMailSQL(postgresDialect))
-	for _, want := range []string{"LIMIT $3 FOR UPDATE SKIP LOCKED)", "next_try_at = $1", "next_try_at <= $4"} {
+	for _, want := range []string{"LIMIT $2 FOR UPDATE SKIP LOCKED)", "next_try_at = $3", "next_try_at <= $4", "AS MATERIALIZED"} {
 		if !strings.Contains(q, want) {
 			t.Errorf("PostgreSQL query lacks %q: %s", want, q)
 		}

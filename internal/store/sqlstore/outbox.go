@@ -38,11 +38,19 @@ const due = `sent_at IS NULL AND (next_try_at IS NULL OR next_try_at <= ?)`
 // ClaimMail leases due mails with one UPDATE, counting the attempt. The outer
 // WHERE repeats the due test: on PostgreSQL a claimer that waited for another's
 // row lock re-checks it against the row as the other left it (leased, so not due)
-// instead of trusting the subquery's older snapshot.
+// instead of trusting the subquery's older snapshot. The oldest due mails are
+// chosen in a materialized CTE, evaluated once: as a plain IN (subquery) the
+// planner may run a LIMIT ... FOR UPDATE SKIP LOCKED subquery again for every
+// row it updates, each run skipping the rows just updated and so claiming more
+// than limit mails.
 func (db *DB) ClaimMail(ctx context.Context, limit int, now time.Time, lease time.Duration) ([]*store.Mail, error) {
 	at := micros(now)
-	rows, err := db.writeRows(ctx, claimMailSQL(db.dialect), micros(now.Add(lease)), at, limitOrAll(limit), at)
-	ms, err := collect(rows, err, scanMail)
+	var ms []*store.Mail
+	err := db.inTx(ctx, func(tx *DB) error {
+		rows, err := tx.writeRows(ctx, claimMailSQL(db.dialect), at, limitOrAll(limit), micros(now.Add(lease)), at)
+		ms, err = collect(rows, err, scanMail)
+		return err
+	})
 	if err != nil {
 		return nil, wrap("claim mail", err)
 	}
@@ -51,10 +59,11 @@ func (db *DB) ClaimMail(ctx context.Context, limit int, now time.Time, lease tim
 	return ms, nil
 }
 
-// claimMailSQL takes: lease end, now, limit, now.
+// claimMailSQL takes: now, limit, lease end, now.
 func claimMailSQL(d *dialect) string {
-	return fmt.Sprintf(`UPDATE outbox SET next_try_at = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM outbox WHERE %s ORDER BY id LIMIT ?%s) AND %s
+	return fmt.Sprintf(`WITH claim AS MATERIALIZED (SELECT id FROM outbox WHERE %s ORDER BY id LIMIT ?%s)
+		UPDATE outbox SET next_try_at = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM claim) AND %s
 		RETURNING %s`, due, d.claimLock, due, mailCols)
 }
 

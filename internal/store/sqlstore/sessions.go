@@ -58,6 +58,11 @@ func (db *DB) DeleteCustomerSessions(ctx context.Context, customerID int64) (int
 	return n, wrap("delete customer sessions", err)
 }
 
+func (db *DB) DeletePasskeySessions(ctx context.Context, customerID, passkeyID int64) (int, error) {
+	n, err := count(db.exec(ctx, `DELETE FROM sessions WHERE customer_id = ? AND passkey_id = ?`, customerID, passkeyID))
+	return n, wrap("delete passkey sessions", err)
+}
+
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	n, err := count(db.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, micros(now)))
 	return n, wrap("delete expired sessions", err)

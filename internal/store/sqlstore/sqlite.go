@@ -26,11 +26,14 @@ const sqliteReaders = 4
 // OpenSQLite opens (creating it, mode 0700, if needed) the database in
 // dir/kagi.db and migrates it.
 //
-// It keeps two pools on the file. The writer has one connection and begins
+// It keeps two pools on the file. Every write transaction runs on one writer
+// connection, held by the group committer (group.go), which begins
 // transactions IMMEDIATE, so a transaction that reads then writes takes the
 // write lock up front instead of failing with SQLITE_BUSY when it upgrades; the
-// busy timeout covers writers in other processes. Plain reads go to a pool of
-// read-only connections, which WAL lets run beside the writer.
+// busy timeout covers writers in other processes. (The writer pool's second
+// connection only serves Migrate and goose.) Plain reads go to a pool of
+// read-only connections, which WAL lets run beside the writer; their
+// statements are prepared once and kept.
 func OpenSQLite(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -56,7 +59,7 @@ func OpenSQLite(ctx context.Context, dir string, logger *slog.Logger) (*DB, erro
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
-	writer.SetMaxOpenConns(1)
+	writer.SetMaxOpenConns(2)
 	reader, err := sql.Open("sqlite", path+"?"+sqlitePragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		writer.Close()
@@ -70,5 +73,10 @@ func OpenSQLite(ctx context.Context, dir string, logger *slog.Logger) (*DB, erro
 		db.Close()
 		return nil, err
 	}
+	if db.group, err = startCommitter(ctx, writer); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	db.reads = &readStmts{pool: reader, m: map[string]*sql.Stmt{}}
 	return db, nil
 }

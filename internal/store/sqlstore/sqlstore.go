@@ -33,9 +33,13 @@ var migrations embed.FS
 type DB struct {
 	dialect *dialect
 	logger  *slog.Logger
-	writer  *sql.DB // every write and every transaction
-	reader  *sql.DB // plain reads outside transactions; may be writer itself
-	tx      *sql.Tx // non-nil on the *DB handed to InTx's function
+	writer  *sql.DB   // every write and every transaction (PostgreSQL; SQLite: see group)
+	reader  *sql.DB   // plain reads outside transactions; may be writer itself
+	tx      txQuerier // non-nil on the *DB handed to InTx's function
+	// SQLite only: group runs every write transaction on the writer
+	// connection (group.go); reads caches the reader pool's statements.
+	group *committer
+	reads *readStmts
 }
 
 var _ store.Store = (*DB)(nil)
@@ -45,6 +49,12 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// txQuerier is a transaction: *sql.Tx, or a job's share of a group transaction.
+type txQuerier interface {
+	querier
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 func (db *DB) w() querier {
@@ -61,24 +71,62 @@ func (db *DB) r() querier {
 	return db.reader
 }
 
+// exec runs a write. Outside a transaction on SQLite it is a job of its own
+// for the group committer.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if db.tx == nil && db.group != nil {
+		var res sql.Result
+		err := db.group.run(ctx, db, true, func(tx *DB) error {
+			var err error
+			res, err = tx.exec(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
 	return db.w().ExecContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
 }
 
 // writeRow runs a write that returns one row (INSERT/UPDATE/DELETE ... RETURNING).
-func (db *DB) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
+// Outside a transaction on SQLite the statement runs when the row is scanned,
+// as a job of its own for the group committer.
+func (db *DB) writeRow(ctx context.Context, query string, args ...any) scanner {
+	if db.tx == nil && db.group != nil {
+		return groupRow(func(dest ...any) error {
+			return db.group.run(ctx, db, true, func(tx *DB) error { return tx.writeRow(ctx, query, args...).Scan(dest...) })
+		})
+	}
 	return db.w().QueryRowContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
 }
 
+// groupRow is writeRow's row outside a transaction on SQLite.
+type groupRow func(dest ...any) error
+
+func (f groupRow) Scan(dest ...any) error { return f(dest...) }
+
 func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if db.tx == nil && db.reads != nil {
+		if s := db.reads.get(ctx, db.dialect.sql(query)); s != nil {
+			return s.QueryRowContext(ctx, cleanArgs(args)...)
+		}
+	}
 	return db.r().QueryRowContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
 }
 
 func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if db.tx == nil && db.reads != nil {
+		if s := db.reads.get(ctx, db.dialect.sql(query)); s != nil {
+			return s.QueryContext(ctx, cleanArgs(args)...)
+		}
+	}
 	return db.r().QueryContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
 }
 
+// writeRows runs a write that returns rows. On SQLite it must run inside a
+// transaction (the rows are read before the group transaction commits).
 func (db *DB) writeRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if db.tx == nil && db.group != nil {
+		return nil, errors.New("sqlstore: a write returning rows outside a transaction")
+	}
 	return db.w().QueryContext(ctx, db.dialect.sql(query), cleanArgs(args)...)
 }
 
@@ -126,6 +174,9 @@ func (db *DB) inTx(ctx context.Context, fn func(*DB) error) error {
 	if db.tx != nil {
 		return fn(db)
 	}
+	if db.group != nil {
+		return db.group.run(ctx, db, false, fn)
+	}
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
@@ -148,6 +199,13 @@ func (db *DB) Ping(ctx context.Context) error {
 		_, err := db.tx.ExecContext(ctx, "SELECT 1")
 		return wrap("ping", err)
 	}
+	if db.group != nil {
+		// The writer connection is the committer's: ping it through a job.
+		if err := db.inTx(ctx, func(tx *DB) error { return tx.Ping(ctx) }); err != nil {
+			return err
+		}
+		return wrap("ping", db.reader.PingContext(ctx))
+	}
 	if err := db.writer.PingContext(ctx); err != nil || db.reader == db.writer {
 		return wrap("ping", err)
 	}
@@ -159,7 +217,14 @@ func (db *DB) Close() error {
 	if db.tx != nil {
 		return errors.New("sqlstore: Close inside InTx")
 	}
-	err := db.writer.Close()
+	var err error
+	if db.group != nil {
+		err = db.group.close()
+	}
+	if db.reads != nil {
+		db.reads.close()
+	}
+	err = errors.Join(err, db.writer.Close())
 	if db.reader != db.writer {
 		err = errors.Join(err, db.reader.Close())
 	}

@@ -25,7 +25,7 @@ var operatorTests = []struct {
 	{"Inquiry/Queue_O2", testInquiries},
 	{"Approval/FourEyes_O4", testApprovalRequests},
 	{"Concurrent/DecideApproval_O4", testConcurrentDecide},
-	{"Audit/Head_O5", testAuditHead},
+	{"Audit/HeadAndEvents_O5_K10", testAuditHead},
 	{"Dashboard/Figures_O6", testDashboardFigures},
 }
 
@@ -349,6 +349,14 @@ func testAuditHead(t *testing.T, s store.Store) {
 	must(t, err)
 	if seq != last.Seq || !slices.Equal(hash, last.Hash) {
 		t.Fatalf("head %d %x, last %d %x", seq, hash, last.Seq, last.Hash)
+	}
+	must(t, s.AppendAudit(ctx, &store.AuditEntry{At: at(time.Minute), Actor: "system", Event: "alert.passkey_clone"}))
+	alert := &store.AuditEntry{At: at(2 * time.Minute), Actor: "system", Event: "alert.passkey_clone"}
+	must(t, s.AppendAudit(ctx, alert))
+	alerts, err := s.AuditByEvent(ctx, "alert.passkey_clone", 1)
+	must(t, err)
+	if len(alerts) != 1 || alerts[0].Seq != alert.Seq {
+		t.Fatalf("alerts %v, want seq %d", seqs(alerts), alert.Seq)
 	}
 }
 

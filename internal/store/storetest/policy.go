@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,5 +100,78 @@ func testOperations(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(trades) != 1 || trades[0].ID != cc.ID {
 		t.Fatalf("trades: %+v", trades)
+	}
+}
+
+// A4: attempts are reserved before a check, so concurrent guesses never get
+// more than the threshold allows; a right answer gives its attempt back.
+func testReserveAttempt(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := newCustomer(t, s)
+	var wg sync.WaitGroup
+	var granted atomic.Int32
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, ok, err := s.ReserveAttempt(ctx, c.ID, 5); err == nil && ok {
+				granted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if granted.Load() != 5 {
+		t.Fatalf("granted %d attempts, want 5", granted.Load())
+	}
+	must(t, s.ReleaseAttempt(ctx, c.ID))
+	n, ok, err := s.ReserveAttempt(ctx, c.ID, 5)
+	must(t, err)
+	if !ok || n != 5 {
+		t.Fatalf("after a release: %d %v", n, ok)
+	}
+	first, err := s.Lock(ctx, c.ID, t0)
+	must(t, err)
+	again, err := s.Lock(ctx, c.ID, t0.Add(time.Hour))
+	must(t, err)
+	got, _ := s.CustomerByID(ctx, c.ID)
+	if !first || again || !got.LockedAt.Equal(store.Micro(t0)) {
+		t.Fatalf("Lock: first %v again %v at %v", first, again, got.LockedAt)
+	}
+	must(t, s.Unlock(ctx, c.ID))
+	if _, ok, _ := s.ReserveAttempt(ctx, c.ID, 5); !ok {
+		t.Fatal("no attempt after an unlock")
+	}
+	if _, err := s.Lock(ctx, c.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.ReserveAttempt(ctx, c.ID, 5); ok {
+		t.Fatal("attempt reserved on a locked account")
+	}
+	// Releasing never goes below zero.
+	d := newCustomer(t, s)
+	must(t, s.ReleaseAttempt(ctx, d.ID))
+	got, _ = s.CustomerByID(ctx, d.ID)
+	if got.FailedAttempts != 0 {
+		t.Fatalf("released below zero: %d", got.FailedAttempts)
+	}
+}
+
+// K13: deleting a passkey's sessions leaves the customer's other sessions.
+func testDeletePasskeySessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := newCustomer(t, s)
+	pk := addPasskey(t, s, c)
+	bySession := newSession(c, t0.Add(time.Hour))
+	bySession.PasskeyID = pk.ID
+	other := newSession(c, t0.Add(time.Hour))
+	must(t, s.CreateSession(ctx, bySession))
+	must(t, s.CreateSession(ctx, other))
+	n, err := s.DeletePasskeySessions(ctx, c.ID, pk.ID)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("deleted %d", n)
+	}
+	if _, err := s.SessionByHash(ctx, other.IDHash); err != nil {
+		t.Fatalf("other session gone: %v", err)
 	}
 }

@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RateLimit/HitCount_B3", testHitCount},
 		{"Policy/SensitiveChangeAndNotice_P4_P6", testSensitiveChangeAndNotice},
 		{"Policy/Operations_P5", testOperations},
+		{"Customer/ReserveAttempt_A4", testReserveAttempt},
+		{"Session/DeletePasskeySessions_K13", testDeletePasskeySessions},
 		{"InTx/Commit_P4_B2", testInTxCommit},
 		{"InTx/Rollback_P4_B2", testInTxRollback},
 		{"Concurrent/AddPasskey_K3", testConcurrentAddPasskey},

@@ -48,6 +48,7 @@ var Pages = []string{
 	"account_email",
 	"account_logins",
 	"account_restricted",
+	"inquiry", // issue 7: the inquiry form and the e-mail change confirmation (views_inquiry.go)
 }
 
 // Renderer renders pages and serves static files.

@@ -58,6 +58,9 @@ func samples(lang string) map[string]any {
 	for page, v := range tradeSamples(lang) { // trade_test.go
 		m[page] = v
 	}
+	for page, v := range inquirySamples(lang) { // inquiry_test.go
+		m[page] = v
+	}
 	return m
 }
 
