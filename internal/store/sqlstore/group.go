@@ -50,11 +50,11 @@ type committer struct {
 	mu     sync.RWMutex // held to submit; close takes it to stop submissions
 	closed bool
 	conn   *sql.Conn
-	jobs  chan *groupJob
-	stop  chan struct{}
-	done  chan struct{}
-	stmts map[string]*sql.Stmt // prepared on conn; used by the committer goroutine only
-	tx    *groupTx
+	jobs   chan *groupJob
+	stop   chan struct{}
+	done   chan struct{}
+	stmts  map[string]*sql.Stmt // prepared on conn; used by the committer goroutine only
+	tx     *groupTx
 
 	commits  atomic.Int64 // transactions committed, for the checkpointer
 	ckptDone chan struct{}
@@ -65,11 +65,11 @@ type groupJob struct {
 	// failed statement by itself (see statementFailed).
 	single bool
 	ctx    context.Context
-	db   *DB // the unbound DB the job was submitted on
-	fn   func(*DB) error
-	err  error
-	pnc  any // a panic of fn, raised again in the caller
-	done chan struct{}
+	db     *DB // the unbound DB the job was submitted on
+	fn     func(*DB) error
+	err    error
+	pnc    any // a panic of fn, raised again in the caller
+	done   chan struct{}
 }
 
 // errGroupAborted is what the jobs of a transaction SQLite rolled back get.
