@@ -53,7 +53,14 @@ func OpenPostgres(ctx context.Context, rawURL string, logger *slog.Logger) (*DB,
 	pool.SetConnMaxLifetime(postgresMaxConnLifetime)
 	pool.SetConnMaxIdleTime(postgresMaxConnIdleTime)
 
-	db := &DB{dialect: postgresDialect, logger: logger, writer: pool, reader: pool}
+	// Nearly every transaction appends to the audit log, whose tip is one row
+	// that all appenders of all instances take turns on until their commit.
+	// Transactions queued on it would hold every connection of the pool while
+	// they wait, and reads (a passkey lookup, a session) would wait behind
+	// them. So only a quarter of the pool runs transactions at once; the
+	// others queue here, holding no connection.
+	slots := max(2, maxConns/4)
+	db := &DB{dialect: postgresDialect, logger: logger, writer: pool, reader: pool, txSlots: make(chan struct{}, slots)}
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)

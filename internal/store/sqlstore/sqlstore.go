@@ -40,6 +40,9 @@ type DB struct {
 	// connection (group.go); reads caches the reader pool's statements.
 	group *committer
 	reads *readStmts
+	// PostgreSQL only: a slot per write transaction that may run at once
+	// (see OpenPostgres).
+	txSlots chan struct{}
 }
 
 var _ store.Store = (*DB)(nil)
@@ -176,6 +179,14 @@ func (db *DB) inTx(ctx context.Context, fn func(*DB) error) error {
 	}
 	if db.group != nil {
 		return db.group.run(ctx, db, false, fn)
+	}
+	if db.txSlots != nil {
+		select {
+		case db.txSlots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-db.txSlots }()
 	}
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
