@@ -142,7 +142,7 @@ func Register(fs *flag.FlagSet) (*Config, []Option) {
 	b.int(&c.RateLimitIP, "rate-limit-ip", 600, "unauthenticated requests per client IP per minute (generous: carrier-grade NAT); 0 disables")
 	b.int(&c.RateLimitAccount, "rate-limit-account", 10, "login attempts per customer code per minute; 0 disables")
 	b.str(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
-	b.int(&c.HashConcurrency, "hash-concurrency", 0, "concurrent password hashes (0: number of CPUs)")
+	b.int(&c.HashConcurrency, "hash-concurrency", 0, "concurrent password hashes (0: one fewer than the CPUs, at least 1)")
 	b.str(&c.SMTPHost, "smtp-host", "", "SMTP server; empty keeps mail in the development mailbox")
 	b.int(&c.SMTPPort, "smtp-port", 587, "SMTP port")
 	b.str(&c.SMTPUsername, "smtp-username", "", "SMTP user name")
