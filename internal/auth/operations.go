@@ -340,53 +340,56 @@ func (s *Service) OperationStepUpOptions(ctx context.Context, cur *Current, op p
 
 // OperationStepUp finishes a passkey step-up. A money operation gets a
 // one-time authorization for exactly its details; other operations mark the
-// session as stepped up for the window.
-func (s *Service) OperationStepUp(ctx context.Context, cur *Current, body []byte, binding string, m Meta) (policy.Operation, error) {
+// session as stepped up for the window. Either way the session gets a new
+// identifier (A6): the returned token replaces the cookie.
+func (s *Service) OperationStepUp(ctx context.Context, cur *Current, body []byte, binding string, m Meta) (policy.Operation, string, error) {
 	if err := requireFull(cur); err != nil {
-		return "", err
+		return "", "", err
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
 	if err != nil {
-		return "", passkeyErr(err)
+		return "", "", passkeyErr(err)
 	}
 	cer, _, err := s.takeCeremony(ctx, ceremonyOperation, parsed.Response.CollectedClientData.Challenge, binding)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	var oc operationCeremony
 	if err := json.Unmarshal(cer.Data, &oc); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if cer.CustomerID != cur.Customer.ID || string(oc.Session) != string(cur.Session.IDHash) {
-		return "", newErr(CodeCeremonyExpired, errors.New("step-up begun by another session"))
+		return "", "", newErr(CodeCeremonyExpired, errors.New("step-up begun by another session"))
 	}
 	p, err := s.st.PasskeyByCredentialID(ctx, parsed.RawID)
 	if isNotFound(err) || (err == nil && (p.CustomerID != cur.Customer.ID || !p.RevokedAt.IsZero())) {
-		return "", newErr(CodePasskeyUnknown, errors.New("credential not among the customer's passkeys"))
+		return "", "", newErr(CodePasskeyUnknown, errors.New("credential not among the customer's passkeys"))
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if !p.SuspendedAt.IsZero() {
-		return "", newErr(CodePasskeySuspended, nil, s.cfg.Brand.Phone)
+		return "", "", newErr(CodePasskeySuspended, nil, s.cfg.Brand.Phone)
 	}
 	flags := parsed.Response.AuthenticatorData.Flags
 	if !flags.HasUserVerified() {
-		return "", newErr(CodePasskeyUV, errors.New("step-up without user verification"))
+		return "", "", newErr(CodePasskeyUV, errors.New("step-up without user verification"))
 	}
 	if flags.HasBackupEligible() != p.BackupEligible || (!flags.HasBackupEligible() && flags.HasBackupState()) {
-		return "", newErr(CodePasskeyFailed, errors.New("backup flags"))
+		return "", "", newErr(CodePasskeyFailed, errors.New("backup flags"))
 	}
 	user := &waUser{c: cur.Customer, creds: []webauthn.Credential{toCredential(p)}}
 	cred, err := s.wa.ValidateLogin(user, oc.ceremonyState.Session, parsed)
 	if err != nil {
-		return "", passkeyErr(err)
+		return "", "", passkeyErr(err)
 	}
 	newCount := parsed.Response.AuthenticatorData.Counter
 	if (newCount != 0 || p.SignCount != 0) && newCount <= p.SignCount {
-		return "", s.suspectClone(ctx, cur.Customer, p, newCount, m)
+		return "", "", s.suspectClone(ctx, cur.Customer, p, newCount, m)
 	}
 	now := s.now()
+	var tok string
+	sess := *cur.Session
 	err = s.st.InTx(ctx, func(tx store.Store) error {
 		ok, err := tx.RecordPasskeyUse(ctx, p.ID, p.SignCount, newCount, cred.Flags.BackupState, now)
 		if err != nil {
@@ -395,18 +398,20 @@ func (s *Service) OperationStepUp(ctx context.Context, cur *Current, body []byte
 		if !ok {
 			return newErr(CodePasskeyFailed, errors.New("concurrent use of one passkey"))
 		}
+		if !oc.Operation.TransactionBound() {
+			d := decodeData(&sess)
+			d.PasskeyStepUpAt = now
+			sess.Data = encodeData(d)
+		}
+		if tok, err = s.rotateSession(ctx, tx, &sess); err != nil {
+			return err
+		}
 		if oc.Operation.TransactionBound() {
+			// Bound to the rotated session: the operation must come with the new cookie.
 			if err := tx.CreateCeremony(ctx, &store.Ceremony{
-				ID: authorizationID(cur.Session.IDHash, oc.Operation, oc.Details), Kind: ceremonyAuthorization,
+				ID: authorizationID(sess.IDHash, oc.Operation, oc.Details), Kind: ceremonyAuthorization,
 				CustomerID: cur.Customer.ID, Data: oc.Details, CreatedAt: now, ExpiresAt: now.Add(operationAuthorizationT),
 			}); err != nil && !errors.Is(err, store.ErrConflict) {
-				return err
-			}
-		} else {
-			d := decodeData(cur.Session)
-			d.PasskeyStepUpAt = now
-			cur.Session.Data = encodeData(d)
-			if err := tx.UpdateSession(ctx, cur.Session); err != nil {
 				return err
 			}
 		}
@@ -414,7 +419,11 @@ func (s *Service) OperationStepUp(ctx context.Context, cur *Current, body []byte
 			"operation": oc.Operation, "details": json.RawMessage(oc.Details), "passkey_id": p.ID,
 		})
 	})
-	return oc.Operation, err
+	if err != nil {
+		return "", "", err
+	}
+	*cur.Session = sess
+	return oc.Operation, tok, nil
 }
 
 // authorize checks the policy for op on this session and, when a transaction

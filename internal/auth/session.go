@@ -77,6 +77,26 @@ func (s *Service) startSession(ctx context.Context, st store.Store, replace *sto
 	return tok, sess, nil
 }
 
+// rotateSession gives sess a new identifier inside st's transaction, keeping
+// everything else (A6: at every login and step-up), so that a token copied
+// before a step-up does not carry what the step-up granted. It updates sess
+// and returns the new token for the cookie.
+func (s *Service) rotateSession(ctx context.Context, st store.Store, sess *store.Session) (string, error) {
+	if err := st.DeleteSession(ctx, sess.IDHash); isNotFound(err) {
+		return "", newErr(CodeNotAuthenticated, errors.New("session already replaced or ended"))
+	} else if err != nil {
+		return "", err
+	}
+	tok, hash := newToken()
+	rotated := *sess
+	rotated.IDHash = hash
+	if err := st.CreateSession(ctx, &rotated); err != nil {
+		return "", err
+	}
+	*sess = rotated
+	return tok, nil
+}
+
 // Current is a resolved session with its customer.
 type Current struct {
 	Session  *store.Session

@@ -28,19 +28,23 @@ func (s *Service) SendStepUpCode(ctx context.Context, cur *Current, m Meta) erro
 
 // StepUp re-verifies a logged-in customer with their current second factor
 // (K2, Check2) before a sensitive action. Failures count towards the lock.
-func (s *Service) StepUp(ctx context.Context, cur *Current, code string, m Meta) error {
+// The session gets a new identifier: the returned token replaces the cookie.
+func (s *Service) StepUp(ctx context.Context, cur *Current, code string, m Meta) (string, error) {
 	if err := requireRegistrar(cur); err != nil {
-		return err
+		return "", err
 	}
 	c := cur.Customer
 	if err := s.guard(ctx, c, "step_up.fail", m, func() (error, error) {
 		return s.verifyFactor(ctx, c, store.CodeStepUp, code)
 	}); err != nil {
-		return err
+		return "", err
 	}
-	return s.st.InTx(ctx, func(st store.Store) error {
-		cur.Session.StepUpAt = s.now()
-		if err := st.UpdateSession(ctx, cur.Session); err != nil {
+	var tok string
+	sess := *cur.Session
+	err := s.st.InTx(ctx, func(st store.Store) error {
+		sess.StepUpAt = s.now()
+		var err error
+		if tok, err = s.rotateSession(ctx, st, &sess); err != nil {
 			return err
 		}
 		if c.FailedAttempts > 0 {
@@ -50,4 +54,9 @@ func (s *Service) StepUp(ctx context.Context, cur *Current, code string, m Meta)
 		}
 		return s.audit(ctx, st, "customer", c.ID, "step_up.ok", m, map[string]any{"factor": c.SecondFactor})
 	})
+	if err != nil {
+		return "", err
+	}
+	*cur.Session = sess
+	return tok, nil
 }

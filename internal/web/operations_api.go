@@ -176,11 +176,12 @@ func (s *server) apiOperationStepUp() http.Handler {
 		if cur == nil {
 			return
 		}
-		op, err := s.auth.OperationStepUp(r.Context(), cur, body, existingBinding(r), s.meta(r))
+		op, tok, err := s.auth.OperationStepUp(r.Context(), cur, body, existingBinding(r), s.meta(r))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		s.setCookie(w, tok)
 		writeJSON(w, http.StatusOK, map[string]string{"operation": string(op)})
 	})
 }

@@ -145,10 +145,12 @@ func (s *server) apiStepUp() http.Handler {
 		if cur == nil {
 			return
 		}
-		if err := s.auth.StepUp(r.Context(), cur, req.Code, s.meta(r)); err != nil {
+		tok, err := s.auth.StepUp(r.Context(), cur, req.Code, s.meta(r))
+		if err != nil {
 			s.loginStep(w, r, nil, err)
 			return
 		}
+		s.setCookie(w, tok)
 		until, _ := s.auth.StepUpUntil(cur)
 		writeJSON(w, http.StatusOK, map[string]any{"step_up_until": until})
 	})

@@ -109,10 +109,12 @@ func (s *server) postStepUp() http.Handler {
 		if cur == nil {
 			return
 		}
-		if err := s.auth.StepUp(r.Context(), cur, formValue(w, r, "code"), s.meta(r)); err != nil {
+		tok, err := s.auth.StepUp(r.Context(), cur, formValue(w, r, "code"), s.meta(r))
+		if err != nil {
 			s.passkeysProblem(w, r, cur, err)
 			return
 		}
+		s.setCookie(w, tok)
 		see(w, r, "/account/passkeys?m=step_up_done")
 	})
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -216,4 +217,40 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s: inline script or style", p)
 		}
 	}
+}
+
+// A6: the session identifier changes at every step-up, by second factor and by
+// passkey; the token from before the step-up no longer works.
+func TestSessionRotatedAtStepUp_A6(t *testing.T) {
+	e := testenv.New(t)
+	_, secret, c := loggedInTOTP(t, e, "60000031")
+	site, _ := url.Parse(e.URL)
+	with := func(tok string) *testenv.Client {
+		o := e.Client()
+		o.Jar.SetCookies(site, []*http.Cookie{{Name: "kagi_session", Value: tok, Path: "/"}})
+		return o
+	}
+	rotated := func(step string, before string) string {
+		t.Helper()
+		after := c.Cookie("kagi_session")
+		if after == "" || after == before {
+			t.Fatalf("%s: session not rotated", step)
+		}
+		wantStatus(t, with(before).Get("/api/session"), 401, "not_authenticated")
+		wantStatus(t, with(after).Get("/api/session"), 200, "")
+		return after
+	}
+
+	tok := c.Cookie("kagi_session")
+	e.Clock.Advance(6 * time.Minute)
+	stepUpTOTP(t, e, c, secret)
+	tok = rotated("second-factor step-up", tok)
+
+	a := e.Authenticator(testenv.AuthenticatorOptions{})
+	_, cred := registerPasskey(t, c, a)
+	c, r := passkeyLogin(t, e, a, cred)
+	wantStatus(t, r, 200, "")
+	tok = c.Cookie("kagi_session")
+	stepUp(t, c, a, cred, "trade", map[string]any{})
+	rotated("passkey step-up", tok)
 }
