@@ -244,7 +244,8 @@ func TestSessionRotatedAtStepUp_A6(t *testing.T) {
 	tok := c.Cookie("kagi_session")
 	e.Clock.Advance(6 * time.Minute)
 	stepUpTOTP(t, e, c, secret)
-	tok = rotated("second-factor step-up", tok)
+	rotated("second-factor step-up", tok)
+	// Registration needs the step-up: it goes with the new token.
 
 	a := e.Authenticator(testenv.AuthenticatorOptions{})
 	_, cred := registerPasskey(t, c, a)
