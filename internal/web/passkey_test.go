@@ -1234,6 +1234,15 @@ func TestPasskeyLoginRefused_K9(t *testing.T) {
 			wantNoSession(t, c2)
 		})
 	})
+	t.Run("ceremony used up by a failed attempt", func(t *testing.T) {
+		re.nothingStored(t, func() {
+			c := e.Client()
+			opts := loginOptions(t, c)
+			wantProblem(t, postAssertion(c, testenv.TamperSignature(a.Login(opts, cred))), 400, failed...)
+			wantProblem(t, postAssertion(c, a.Login(opts, cred)), 400, ceremonyCodes...)
+			wantNoSession(t, c)
+		})
+	})
 	t.Run("expired ceremony", func(t *testing.T) {
 		re.nothingStored(t, func() {
 			c := e.Client()
