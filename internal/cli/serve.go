@@ -34,6 +34,9 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	log := newLogger(cfg, env.Stderr)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 
 	var worker *mail.Worker
 	a, err := openApp(ctx, cfg, log, func() {

@@ -337,6 +337,17 @@ func (c *Config) ConsoleRPID() string {
 // Secure reports whether cookies must carry the Secure attribute.
 func (c *Config) Secure() bool { return strings.HasPrefix(c.Origin, "https://") }
 
+// Warnings are settings that are allowed but dangerous, for the server to log
+// at start.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.Dev && !isLocalhost(c.RPID()) {
+		w = append(w, "the development mailbox (--dev) is on for "+c.Origin+
+			": anyone who can reach "+c.Origin+"/dev/mail reads every mail, one-time codes included; use it only on a test system")
+	}
+	return w
+}
+
 // Proxies parses --trusted-proxies.
 func (c *Config) Proxies() ([]netip.Prefix, error) {
 	var out []netip.Prefix

@@ -32,3 +32,23 @@ func TestConsoleOptions_O4(t *testing.T) {
 		}
 	}
 }
+
+// The development mailbox shows every one-time code to whoever reaches it:
+// allowed on another origin, but never silently.
+func TestDevMailboxWarning(t *testing.T) {
+	c, _, _, err := parseArgs(t)
+	if err != nil || !c.Dev || len(c.Warnings()) != 0 {
+		t.Fatalf("localhost: %v dev=%v %q", err, c.Dev, c.Warnings())
+	}
+	c, _, _, err = parseArgs(t, "--origin", "https://trade.example.jp", "--secret-key", key)
+	if err != nil || c.Dev || len(c.Warnings()) != 0 {
+		t.Fatalf("production origin: %v dev=%v %q", err, c.Dev, c.Warnings())
+	}
+	c, _, _, err = parseArgs(t, "--origin", "https://staging.example.jp", "--dev")
+	if err != nil || !c.Dev {
+		t.Fatalf("--dev on another origin: %v dev=%v", err, c.Dev)
+	}
+	if w := c.Warnings(); len(w) != 1 || !strings.Contains(w[0], "https://staging.example.jp/dev/mail") {
+		t.Fatalf("warnings: %q", w)
+	}
+}
