@@ -41,11 +41,7 @@ func encodeData(d sessionData) string {
 // transaction rotates the identifier at every stage change (A6).
 func (s *Service) startSession(ctx context.Context, st store.Store, replace *store.Session, customerID int64, stage, method string, passkeyID int64, m Meta) (string, *store.Session, error) {
 	if replace != nil {
-		// A session already replaced or ended (a parallel request won, or a
-		// lock deleted it) cannot be turned into a new one.
-		if err := st.DeleteSession(ctx, replace.IDHash); isNotFound(err) {
-			return "", nil, newErr(CodeNotAuthenticated, errors.New("session already replaced or ended"))
-		} else if err != nil {
+		if err := endReplaced(ctx, st, replace); err != nil {
 			return "", nil, err
 		}
 	}
@@ -82,9 +78,7 @@ func (s *Service) startSession(ctx context.Context, st store.Store, replace *sto
 // before a step-up does not carry what the step-up granted. It updates sess
 // and returns the new token for the cookie.
 func (s *Service) rotateSession(ctx context.Context, st store.Store, sess *store.Session) (string, error) {
-	if err := st.DeleteSession(ctx, sess.IDHash); isNotFound(err) {
-		return "", newErr(CodeNotAuthenticated, errors.New("session already replaced or ended"))
-	} else if err != nil {
+	if err := endReplaced(ctx, st, sess); err != nil {
 		return "", err
 	}
 	tok, hash := newToken()
@@ -95,6 +89,18 @@ func (s *Service) rotateSession(ctx context.Context, st store.Store, sess *store
 	}
 	*sess = rotated
 	return tok, nil
+}
+
+// endReplaced deletes a session that a new one supersedes. A session already
+// replaced or ended (a parallel request won, or a lock deleted it) cannot be
+// turned into a new one.
+func endReplaced(ctx context.Context, st store.Store, old *store.Session) error {
+	if err := st.DeleteSession(ctx, old.IDHash); isNotFound(err) {
+		return newErr(CodeNotAuthenticated, errors.New("session already replaced or ended"))
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // Current is a resolved session with its customer.

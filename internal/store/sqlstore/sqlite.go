@@ -19,9 +19,7 @@ const SQLiteFile = "kagi.db"
 // process (the kagi CLI writes the file a server has open); WAL so readers never
 // block the writer; NORMAL sync, which in WAL loses nothing on a process crash.
 // The group committer's savepoints each need a sub-journal: in memory
-// (temp_store) they cost no file writes. Readers' caches are dropped after
-// every commit of the writer, so they read the file through a memory map
-// rather than a read(2) per page.
+// (temp_store) they cost no file writes.
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
 	"&_pragma=temp_store(MEMORY)"
