@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -25,6 +27,7 @@ func runLoadtest(ctx context.Context, args []string, env Env) error {
 		first    int64
 		o        loadtest.Options
 		asJSON   bool
+		cpuProf  string
 	)
 	cfg, _, _, err := parse("loadtest", args, env, func(fs *flag.FlagSet) {
 		fs.IntVar(&seed, "seed", 0, "create load-test customers with a passkey each until there are this many (bulk insert into --data or --database-url)")
@@ -39,6 +42,7 @@ func runLoadtest(ctx context.Context, args []string, env Env) error {
 		fs.IntVar(&o.PID, "pid", 0, "process ID of the server on this machine: report its CPU time and peak RSS")
 		fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a --url that is not this machine")
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+		fs.StringVar(&cpuProf, "cpuprofile", "", "write the driver's own CPU profile to this file (the server's is served by serve --pprof)")
 	})
 	if err != nil {
 		return err
@@ -68,6 +72,17 @@ func runLoadtest(ctx context.Context, args []string, env Env) error {
 	}
 	o.Keys = ks
 	o.Progress = env.Stderr
+	if cpuProf != "" {
+		f, err := os.Create(cpuProf)
+		if err != nil {
+			return fmt.Errorf("loadtest: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("loadtest: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := loadtest.Run(ctx, o)
 	if rep != nil {
 		if asJSON {

@@ -166,3 +166,13 @@ func counterFloor(now time.Time) uint32 {
 	}
 	return uint32(d / (time.Second / counterRate))
 }
+
+// Sign is the driver's authenticator answering the request options of a
+// passkey login for the idx-th seeded customer with the given counter, as
+// from origin. It is for tests of other servers the driver runs against.
+func Sign(optionsJSON []byte, ks *KeySet, idx int, counter uint32, origin string) ([]byte, error) {
+	if idx < 0 || idx >= len(ks.Keys) {
+		return nil, fmt.Errorf("no key %d", idx)
+	}
+	return sign(optionsJSON, ks.Keys[idx], counter, ks.RPID, origin)
+}
