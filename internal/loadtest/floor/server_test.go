@@ -112,7 +112,9 @@ func TestFloorChecks(t *testing.T) {
 	if status, _ := post("/api/login/passkey", good); status != http.StatusBadRequest {
 		t.Fatalf("second use of a ceremony: %d, want 400", status)
 	}
-	status, opts = post("/api/login/passkey/options", []byte("{}"))
+	if status, opts = post("/api/login/passkey/options", []byte("{}")); status != 200 {
+		t.Fatalf("options: %d", status)
+	}
 	good, _ = loadtest.Sign(opts, ks, 0, 11, origin)
 	if status, body := post("/api/login/passkey", good); status != 200 || !bytes.Contains(body, []byte(`"done"`)) {
 		t.Fatalf("valid assertion: %d %s", status, body)
