@@ -375,15 +375,11 @@ func (s *Service) PasskeyLogin(ctx context.Context, prev *Current, body []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := s.st.PasskeyByCredentialID(ctx, parsed.RawID)
+	p, c, err := s.st.PasskeyWithCustomer(ctx, parsed.RawID)
 	if isNotFound(err) || (err == nil && !p.RevokedAt.IsZero()) {
 		_ = s.audit(ctx, s.st, "customer", 0, "login.passkey.unknown", m, map[string]any{"credential_id": base64.RawURLEncoding.EncodeToString(truncBytes(parsed.RawID, 64))})
 		return nil, p, newErr(CodePasskeyUnknown, errors.New("unknown or revoked credential"))
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := s.st.CustomerByID(ctx, p.CustomerID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -119,7 +119,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Current, err
 		return nil, newErr(CodeNotAuthenticated, nil)
 	}
 	hash := HashToken(token)
-	sess, err := s.st.SessionByHash(ctx, hash)
+	sess, c, err := s.st.SessionWithCustomer(ctx, hash)
 	if isNotFound(err) {
 		return nil, newErr(CodeNotAuthenticated, nil)
 	}
@@ -136,13 +136,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Current, err
 			return nil, err
 		}
 		return nil, newErr(CodeSessionExpired, nil)
-	}
-	c, err := s.st.CustomerByID(ctx, sess.CustomerID)
-	if isNotFound(err) {
-		return nil, newErr(CodeNotAuthenticated, err)
-	}
-	if err != nil {
-		return nil, err
 	}
 	if !c.FrozenAt.IsZero() {
 		_, _ = s.st.DeleteCustomerSessions(ctx, c.ID)

@@ -221,6 +221,8 @@ type Store interface {
 	// Sessions
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByHash(ctx context.Context, idHash []byte) (*Session, error)
+	// SessionWithCustomer is SessionByHash and the session's customer, in one read.
+	SessionWithCustomer(ctx context.Context, idHash []byte) (*Session, *Customer, error)
 	UpdateSession(ctx context.Context, s *Session) error // all fields but IDHash, CustomerID, CreatedAt
 	DeleteSession(ctx context.Context, idHash []byte) error
 	DeleteCustomerSessions(ctx context.Context, customerID int64) (int, error)
@@ -242,6 +244,8 @@ type Store interface {
 	AddPasskey(ctx context.Context, p *Passkey, limit int) error
 	PasskeyByID(ctx context.Context, id int64) (*Passkey, error)
 	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+	// PasskeyWithCustomer is PasskeyByCredentialID and the passkey's customer, in one read.
+	PasskeyWithCustomer(ctx context.Context, credentialID []byte) (*Passkey, *Customer, error)
 	PasskeysByCustomer(ctx context.Context, customerID int64, includeRevoked bool) ([]*Passkey, error) // oldest first
 	CountActivePasskeys(ctx context.Context, customerID int64) (int, error)
 	// RecordPasskeyUse stores the new counter, backup state and last use only if the

@@ -13,13 +13,17 @@ const customerCols = `id, customer_code, password_hash, email, email_verified_at
 	totp_secret, totp_last_step, webauthn_user_handle, lang, failed_attempts, locked_at, frozen_at, created_at,
 	sensitive_changed_at, phase_notice_at`
 
-func scanCustomer(s scanner) (*store.Customer, error) {
-	var c store.Customer
-	err := s.Scan(&c.ID, &c.Code, &c.PasswordHash, &c.Email, timeCol{&c.EmailVerifiedAt}, &c.SecondFactor,
+// customerDest lists where the columns of customerCols go.
+func customerDest(c *store.Customer) []any {
+	return []any{&c.ID, &c.Code, &c.PasswordHash, &c.Email, timeCol{&c.EmailVerifiedAt}, &c.SecondFactor,
 		&c.TOTPSecret, &c.TOTPLastStep, &c.UserHandle, &c.Lang, &c.FailedAttempts,
 		timeCol{&c.LockedAt}, timeCol{&c.FrozenAt}, timeCol{&c.CreatedAt},
-		timeCol{&c.SensitiveChangedAt}, timeCol{&c.PhaseNoticeAt})
-	if err != nil {
+		timeCol{&c.SensitiveChangedAt}, timeCol{&c.PhaseNoticeAt}}
+}
+
+func scanCustomer(s scanner) (*store.Customer, error) {
+	var c store.Customer
+	if err := s.Scan(customerDest(&c)...); err != nil {
 		return nil, err
 	}
 	return &c, nil

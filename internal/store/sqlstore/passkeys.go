@@ -15,17 +15,19 @@ const passkeyCols = `id, customer_id, credential_id, public_key, sign_count, aag
 // activePasskey is the SQL of store.Passkey.Active.
 const activePasskey = `revoked_at IS NULL AND suspended_at IS NULL`
 
-func scanPasskey(s scanner) (*store.Passkey, error) {
-	var p store.Passkey
-	var signCount int64
-	err := s.Scan(&p.ID, &p.CustomerID, &p.CredentialID, &p.PublicKey, &signCount, &p.AAGUID,
+// passkeyDest lists where the columns of passkeyCols go.
+func passkeyDest(p *store.Passkey) []any {
+	return []any{&p.ID, &p.CustomerID, &p.CredentialID, &p.PublicKey, counterCol{&p.SignCount}, &p.AAGUID,
 		listCol{&p.Transports}, &p.BackupEligible, &p.BackupState, &p.AttestationFormat, &p.Name,
 		&p.Shared, timeCol{&p.CreatedAt}, &p.CreatedIP, &p.CreatedUserAgent, timeCol{&p.LastUsedAt},
-		timeCol{&p.RevokedAt}, &p.RevokedBy, timeCol{&p.SuspendedAt}, &p.SuspendReason)
-	if err != nil {
+		timeCol{&p.RevokedAt}, &p.RevokedBy, timeCol{&p.SuspendedAt}, &p.SuspendReason}
+}
+
+func scanPasskey(s scanner) (*store.Passkey, error) {
+	var p store.Passkey
+	if err := s.Scan(passkeyDest(&p)...); err != nil {
 		return nil, err
 	}
-	p.SignCount = uint32(signCount)
 	return &p, nil
 }
 
@@ -75,6 +77,21 @@ func (db *DB) PasskeyByID(ctx context.Context, id int64) (*store.Passkey, error)
 func (db *DB) PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*store.Passkey, error) {
 	p, err := scanPasskey(db.readRow(ctx, `SELECT `+passkeyCols+` FROM passkeys WHERE credential_id = ?`, credentialID))
 	return p, wrap("passkey by credential id", err)
+}
+
+var passkeyWithCustomerSQL = `SELECT ` + qualify("p", passkeyCols) + `, ` + qualify("c", customerCols) + `
+	FROM passkeys p JOIN customers c ON c.id = p.customer_id WHERE p.credential_id = ?`
+
+// PasskeyWithCustomer reads a passkey by credential ID and its customer in
+// one statement, as every passkey login does.
+func (db *DB) PasskeyWithCustomer(ctx context.Context, credentialID []byte) (*store.Passkey, *store.Customer, error) {
+	var p store.Passkey
+	var c store.Customer
+	err := db.readRow(ctx, passkeyWithCustomerSQL, credentialID).Scan(append(passkeyDest(&p), customerDest(&c)...)...)
+	if err != nil {
+		return nil, nil, wrap("passkey with customer", err)
+	}
+	return &p, &c, nil
 }
 
 func (db *DB) PasskeysByCustomer(ctx context.Context, customerID int64, includeRevoked bool) ([]*store.Passkey, error) {

@@ -10,12 +10,16 @@ import (
 const sessionCols = `id_hash, customer_id, stage, method, passkey_id, authenticated_at, step_up_at,
 	created_at, last_seen_at, expires_at, ip, user_agent, data`
 
+// sessionDest lists where the columns of sessionCols go.
+func sessionDest(v *store.Session) []any {
+	return []any{&v.IDHash, &v.CustomerID, &v.Stage, &v.Method, idCol{&v.PasskeyID},
+		timeCol{&v.AuthenticatedAt}, timeCol{&v.StepUpAt}, timeCol{&v.CreatedAt}, timeCol{&v.LastSeenAt},
+		timeCol{&v.ExpiresAt}, &v.IP, &v.UserAgent, &v.Data}
+}
+
 func scanSession(s scanner) (*store.Session, error) {
 	var v store.Session
-	err := s.Scan(&v.IDHash, &v.CustomerID, &v.Stage, &v.Method, idCol{&v.PasskeyID},
-		timeCol{&v.AuthenticatedAt}, timeCol{&v.StepUpAt}, timeCol{&v.CreatedAt}, timeCol{&v.LastSeenAt},
-		timeCol{&v.ExpiresAt}, &v.IP, &v.UserAgent, &v.Data)
-	if err != nil {
+	if err := s.Scan(sessionDest(&v)...); err != nil {
 		return nil, err
 	}
 	return &v, nil
@@ -38,6 +42,21 @@ func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 func (db *DB) SessionByHash(ctx context.Context, idHash []byte) (*store.Session, error) {
 	s, err := scanSession(db.readRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id_hash = ?`, idHash))
 	return s, wrap("session by hash", err)
+}
+
+var sessionWithCustomerSQL = `SELECT ` + qualify("s", sessionCols) + `, ` + qualify("c", customerCols) + `
+	FROM sessions s JOIN customers c ON c.id = s.customer_id WHERE s.id_hash = ?`
+
+// SessionWithCustomer reads a session and its customer in one statement: it
+// runs on every request of a logged-in browser.
+func (db *DB) SessionWithCustomer(ctx context.Context, idHash []byte) (*store.Session, *store.Customer, error) {
+	var v store.Session
+	var c store.Customer
+	err := db.readRow(ctx, sessionWithCustomerSQL, idHash).Scan(append(sessionDest(&v), customerDest(&c)...)...)
+	if err != nil {
+		return nil, nil, wrap("session with customer", err)
+	}
+	return &v, &c, nil
 }
 
 func (db *DB) UpdateSession(ctx context.Context, s *store.Session) error {

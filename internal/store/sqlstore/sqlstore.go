@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -376,6 +377,27 @@ func (c idCol) Scan(v any) error {
 	}
 	*c.p = n.Int64
 	return nil
+}
+
+// counterCol scans a signature counter, stored as an INTEGER (int64).
+type counterCol struct{ p *uint32 }
+
+func (c counterCol) Scan(v any) error {
+	n, ok := v.(int64)
+	if !ok || n < 0 || n > math.MaxUint32 {
+		return fmt.Errorf("counter column holds %T %v", v, v)
+	}
+	*c.p = uint32(n)
+	return nil
+}
+
+// qualify prefixes each column of a column list with a table alias, for joins.
+func qualify(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // listCol scans a comma-joined list (passkey transports); "" is an empty list.

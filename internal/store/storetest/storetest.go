@@ -269,6 +269,7 @@ func testNotFound(t *testing.T, s store.Store) {
 		{"AddEmailCodeAttempt", func() error { _, err := s.AddEmailCodeAttempt(ctx, absent); return err }},
 		{"UseEmailCode", func() error { _, err := s.UseEmailCode(ctx, absent, t0); return err }},
 		{"SessionByHash", func() error { _, err := s.SessionByHash(ctx, random(32)); return err }},
+		{"SessionWithCustomer", func() error { _, _, err := s.SessionWithCustomer(ctx, random(32)); return err }},
 		{"UpdateSession", func() error {
 			return s.UpdateSession(ctx, &store.Session{IDHash: random(32), CustomerID: c.ID, Stage: store.StageFull, ExpiresAt: at(time.Hour)})
 		}},
@@ -279,6 +280,7 @@ func testNotFound(t *testing.T, s store.Store) {
 		}},
 		{"PasskeyByID", func() error { _, err := s.PasskeyByID(ctx, p.ID+absent); return err }},
 		{"PasskeyByCredentialID", func() error { _, err := s.PasskeyByCredentialID(ctx, random(32)); return err }},
+		{"PasskeyWithCustomer", func() error { _, _, err := s.PasskeyWithCustomer(ctx, random(32)); return err }},
 		{"RecordPasskeyUse", func() error { _, err := s.RecordPasskeyUse(ctx, absent, 0, 1, true, t0); return err }},
 		{"RenamePasskey", func() error { return s.RenamePasskey(ctx, absent, "x") }},
 		{"RevokePasskey", func() error { return s.RevokePasskey(ctx, absent, "customer", t0) }},
@@ -588,6 +590,10 @@ func testSessionCRUD(t *testing.T, s store.Store) {
 		got, err := s.SessionByHash(ctx, want.IDHash)
 		must(t, err)
 		same(t, "SessionByHash", got, want)
+		got, owner, err := s.SessionWithCustomer(ctx, want.IDHash)
+		must(t, err)
+		same(t, "SessionWithCustomer session", got, want)
+		same(t, "SessionWithCustomer customer", owner, c)
 	}
 	dup := *newSession(other, at(time.Hour))
 	dup.IDHash = full.IDHash
@@ -753,6 +759,10 @@ func testPasskeyRoundTrip(t *testing.T, s store.Store) {
 		got, err = s.PasskeyByCredentialID(ctx, p.CredentialID)
 		must(t, err)
 		same(t, "PasskeyByCredentialID", got, w)
+		got, owner, err := s.PasskeyWithCustomer(ctx, p.CredentialID)
+		must(t, err)
+		same(t, "PasskeyWithCustomer passkey", got, w)
+		same(t, "PasskeyWithCustomer customer", owner, c)
 	}
 	all, err := s.PasskeysByCustomer(ctx, c.ID, true)
 	must(t, err)
