@@ -37,6 +37,7 @@ type Config struct {
 	Brand             mail.Brand
 	Schedule          policy.Schedule // the passkey-mandatory phases (P1)
 	ReminderLead      time.Duration   // how long before MandatoryFrom the reminder goes out
+	SentMailRetention time.Duration   // Sweep deletes mails sent longer ago; 0 keeps them
 }
 
 func (c *Config) defaults() {

@@ -182,7 +182,8 @@ func (s *Service) LogoutEverywhere(ctx context.Context, cur *Current, m Meta) (i
 	return n, err
 }
 
-// Sweep deletes expired sessions and ceremonies; run it periodically.
+// Sweep deletes expired sessions and ceremonies, and sent mails older than
+// the retention; run it periodically.
 func (s *Service) Sweep(ctx context.Context) error {
 	now := s.now()
 	if _, err := s.st.DeleteExpiredSessions(ctx, now); err != nil {
@@ -190,6 +191,11 @@ func (s *Service) Sweep(ctx context.Context) error {
 	}
 	if _, err := s.st.DeleteExpiredCeremonies(ctx, now); err != nil {
 		return err
+	}
+	if r := s.cfg.SentMailRetention; r > 0 {
+		if _, err := s.st.DeleteSentMail(ctx, now.Add(-r)); err != nil {
+			return err
+		}
 	}
 	_, err := s.st.DeleteOldHits(ctx, now.Add(-24*time.Hour))
 	return err

@@ -193,7 +193,7 @@ func AuthConfig(cfg *config.Config) auth.Config {
 			RecommendFrom: mustTokyo(cfg.PasskeyRecommendFrom), MandatoryFrom: mustTokyo(cfg.PasskeyMandatoryFrom),
 			LegacyAfterMandatory: cfg.LegacyLoginAfterMandatory, StepUpWindow: cfg.StepUpWindow, CoolingOff: cfg.CoolingOff,
 		},
-		ReminderLead: cfg.PasskeyReminderLead,
+		ReminderLead: cfg.PasskeyReminderLead, SentMailRetention: cfg.SentMailRetention,
 	}
 	c.Brand.Site = cfg.SiteName
 	c.Brand.Brokerage = cfg.Brokerage

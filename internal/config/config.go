@@ -45,6 +45,8 @@ type Config struct {
 	PasskeyReminderLead       time.Duration
 	PasskeyLimit              int
 
+	SentMailRetention time.Duration // how long sent mails stay in the outbox; 0 keeps them
+
 	RateLimitIP      int // unauthenticated requests per IP per minute
 	RateLimitAccount int // login attempts per customer code per minute
 	TrustedProxies   string
@@ -143,6 +145,7 @@ func Register(fs *flag.FlagSet) (*Config, []Option) {
 	b.int(&c.RateLimitAccount, "rate-limit-account", 10, "login attempts per customer code per minute; 0 disables")
 	b.str(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
 	b.int(&c.HashConcurrency, "hash-concurrency", 0, "concurrent password hashes (0: one fewer than the CPUs, at least 1)")
+	b.dur(&c.SentMailRetention, "sent-mail-retention", 90*24*time.Hour, "how long a sent notification mail stays in the outbox (each login leaves one of about 2 KB); 0 keeps them all")
 	b.str(&c.SMTPHost, "smtp-host", "", "SMTP server; empty keeps mail in the development mailbox")
 	b.int(&c.SMTPPort, "smtp-port", 587, "SMTP port")
 	b.str(&c.SMTPUsername, "smtp-username", "", "SMTP user name")
@@ -255,8 +258,8 @@ func (c *Config) Validate() error {
 	if rerr == nil && merr == nil && !rec.IsZero() && !man.IsZero() && man.Before(rec) {
 		bad("--passkey-mandatory-from must not come before --passkey-recommend-from")
 	}
-	if c.CoolingOff < 0 || c.PasskeyReminderLead < 0 {
-		bad("--cooling-off and --passkey-reminder-lead must not be negative")
+	if c.CoolingOff < 0 || c.PasskeyReminderLead < 0 || c.SentMailRetention < 0 {
+		bad("--cooling-off, --passkey-reminder-lead and --sent-mail-retention must not be negative")
 	}
 	if c.StepUpWindow <= 0 {
 		bad("--step-up-window must be positive")

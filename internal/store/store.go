@@ -278,6 +278,8 @@ type Store interface {
 	MarkMailSent(ctx context.Context, id int64, now time.Time) error
 	MarkMailFailed(ctx context.Context, id int64, errText string, next time.Time) error
 	SentMail(ctx context.Context, to string, limit int) ([]*Mail, error) // newest first; to=="" means all
+	// DeleteSentMail deletes the mails sent before the given time; unsent ones stay.
+	DeleteSentMail(ctx context.Context, before time.Time) (int, error)
 
 	// Rate limiting: fixed windows shared by every instance.
 	// Hit adds one to key's counter for the window starting at windowStart and returns it.

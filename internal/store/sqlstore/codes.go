@@ -85,6 +85,6 @@ func (db *DB) ConsumeCeremony(ctx context.Context, id []byte, kind string, now t
 }
 
 func (db *DB) DeleteExpiredCeremonies(ctx context.Context, now time.Time) (int, error) {
-	n, err := count(db.exec(ctx, `DELETE FROM ceremonies WHERE expires_at <= ?`, micros(now)))
-	return n, wrap("delete expired ceremonies", err)
+	return db.deleteChunked(ctx, "delete expired ceremonies",
+		`DELETE FROM ceremonies WHERE id IN (SELECT id FROM ceremonies WHERE expires_at <= ? LIMIT ?)`, micros(now))
 }

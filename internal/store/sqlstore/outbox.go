@@ -76,6 +76,11 @@ func (db *DB) MarkMailFailed(ctx context.Context, id int64, errText string, next
 		`UPDATE outbox SET last_error = ?, next_try_at = ? WHERE id = ?`, errText, micros(next), id)))
 }
 
+func (db *DB) DeleteSentMail(ctx context.Context, before time.Time) (int, error) {
+	return db.deleteChunked(ctx, "delete sent mail", `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
+		WHERE sent_at IS NOT NULL AND sent_at < ? ORDER BY sent_at LIMIT ?)`, micros(before))
+}
+
 func (db *DB) SentMail(ctx context.Context, to string, limit int) ([]*store.Mail, error) {
 	q, args := `SELECT `+mailCols+` FROM outbox WHERE sent_at IS NOT NULL`, []any{}
 	if to != "" {

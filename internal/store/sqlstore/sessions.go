@@ -83,6 +83,6 @@ func (db *DB) DeletePasskeySessions(ctx context.Context, customerID, passkeyID i
 }
 
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	n, err := count(db.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, micros(now)))
-	return n, wrap("delete expired sessions", err)
+	return db.deleteChunked(ctx, "delete expired sessions",
+		`DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE expires_at <= ? LIMIT ?)`, micros(now))
 }

@@ -315,6 +315,33 @@ func count(res sql.Result, err error) (int, error) {
 	return int(n), err
 }
 
+// sweepChunk bounds the rows one sweeping statement deletes. Each statement is
+// a write transaction of its own (on SQLite the one writer's), so the logins
+// that arrive meanwhile wait for one chunk (about 10 ms), not for the whole
+// sweep: the sessions of a 9:00 storm all expire together twelve hours later,
+// and 81,000 of them in one statement held the writer for 0.6 s.
+const sweepChunk = 500
+
+// deleteChunked runs query, a DELETE whose last parameter is the chunk size,
+// until it deletes fewer rows than a chunk.
+func (db *DB) deleteChunked(ctx context.Context, what, query string, args ...any) (int, error) {
+	args = append(args[:len(args):len(args)], sweepChunk)
+	total := 0
+	for {
+		n, err := count(db.exec(ctx, query, args...))
+		total += n
+		if err != nil {
+			return total, wrap(what, err)
+		}
+		if n < sweepChunk {
+			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}
+
 // exists answers whether table has a row with this id; used after a
 // conditional UPDATE changed nothing, to tell "absent" from "condition false".
 func (db *DB) exists(ctx context.Context, table string, id int64) (bool, error) {

@@ -76,6 +76,26 @@ func benchHot(b *testing.B, open func(b *testing.B) *sqlstore.DB) {
 			}
 		}
 	})
+	b.Run("PasskeyWithCustomer", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := db.PasskeyWithCustomer(ctx, p.CredentialID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("SessionWithCustomer", func(b *testing.B) {
+		s := session()
+		if err := db.CreateSession(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := db.SessionWithCustomer(ctx, s.IDHash); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("CreateSession", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Session/CRUD_A6", testSessionCRUD},
 		{"Session/DeleteCustomerSessions_A6", testDeleteCustomerSessions},
 		{"Session/DeleteExpired_A6", testDeleteExpiredSessions},
+		{"Session/DeleteExpiredInChunks", testDeleteExpiredSessionsChunked},
 		{"Ceremony/Consume_K9", testConsumeCeremony},
 		{"Ceremony/DeleteExpired_K9", testDeleteExpiredCeremonies},
 		{"Passkey/RoundTrip_K6_K13", testPasskeyRoundTrip},
@@ -675,6 +676,31 @@ func testDeleteExpiredSessions(t *testing.T, s store.Store) {
 	}
 }
 
+// The sweep deletes in chunks of 500 rows; all of them go, and the
+// count is the total.
+func testDeleteExpiredSessionsChunked(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := newCustomer(t, s)
+	now := at(time.Hour)
+	const expired = 2345
+	must(t, s.InTx(ctx, func(tx store.Store) error {
+		for range expired {
+			if err := tx.CreateSession(ctx, newSession(c, now.Add(-time.Second))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	live := newSession(c, now.Add(time.Second))
+	must(t, s.CreateSession(ctx, live))
+	if n, err := s.DeleteExpiredSessions(ctx, now); err != nil || n != expired {
+		t.Errorf("DeleteExpiredSessions = %d, %v; want %d", n, err, expired)
+	}
+	if n, err := s.DeleteCustomerSessions(ctx, c.ID); err != nil || n != 1 {
+		t.Errorf("sessions left: %d, %v; want only the live one", n, err)
+	}
+}
+
 // ---- ceremonies ----
 
 func newCeremony(t *testing.T, s store.Store, kind string, customerID int64, expires time.Time) *store.Ceremony {
@@ -1062,6 +1088,18 @@ func testSentMail(t *testing.T, s store.Store) {
 	check("", 10, sentAll)
 	check("", 3, sentAll[:3])
 	check("nobody@example.jp", 10, nil)
+
+	// Retention: the mails sent before the cut go; those sent at or after it
+	// and the one never sent stay.
+	if n, err := s.DeleteSentMail(ctx, at(2*time.Minute)); err != nil || n != 2 {
+		t.Fatalf("DeleteSentMail = %d, %v; want 2", n, err)
+	}
+	check("", 10, sentAll[:3])
+	unsent, err := s.ClaimMail(ctx, 10, at(time.Hour), time.Minute)
+	must(t, err)
+	if len(unsent) != 1 || unsent[0].To != "a@example.jp" {
+		t.Fatalf("after DeleteSentMail the unsent mail is gone: %d claimed", len(unsent))
+	}
 }
 
 // ---- rate limits ----
