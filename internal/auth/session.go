@@ -182,21 +182,18 @@ func (s *Service) LogoutEverywhere(ctx context.Context, cur *Current, m Meta) (i
 	return n, err
 }
 
-// Sweep deletes expired sessions and ceremonies, and sent mails older than
-// the retention; run it periodically.
+// Sweep deletes expired sessions and ceremonies, old rate-limit counts, and
+// sent mails older than the retention; run it periodically. Each step runs
+// even if an earlier one failed; the mails come last, since after an upgrade
+// the first sweep may have a long backlog of them.
 func (s *Service) Sweep(ctx context.Context) error {
 	now := s.now()
-	if _, err := s.st.DeleteExpiredSessions(ctx, now); err != nil {
-		return err
-	}
-	if _, err := s.st.DeleteExpiredCeremonies(ctx, now); err != nil {
-		return err
-	}
+	_, err1 := s.st.DeleteExpiredSessions(ctx, now)
+	_, err2 := s.st.DeleteExpiredCeremonies(ctx, now)
+	_, err3 := s.st.DeleteOldHits(ctx, now.Add(-24*time.Hour))
+	var err4 error
 	if r := s.cfg.SentMailRetention; r > 0 {
-		if _, err := s.st.DeleteSentMail(ctx, now.Add(-r)); err != nil {
-			return err
-		}
+		_, err4 = s.st.DeleteSentMail(ctx, now.Add(-r))
 	}
-	_, err := s.st.DeleteOldHits(ctx, now.Add(-24*time.Hour))
-	return err
+	return errors.Join(err1, err2, err3, err4)
 }

@@ -145,7 +145,7 @@ func Register(fs *flag.FlagSet) (*Config, []Option) {
 	b.int(&c.RateLimitAccount, "rate-limit-account", 10, "login attempts per customer code per minute; 0 disables")
 	b.str(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
 	b.int(&c.HashConcurrency, "hash-concurrency", 0, "concurrent password hashes (0: one fewer than the CPUs, at least 1)")
-	b.dur(&c.SentMailRetention, "sent-mail-retention", 90*24*time.Hour, "how long a sent notification mail stays in the outbox (each login leaves one of about 2 KB); 0 keeps them all")
+	b.dur(&c.SentMailRetention, "sent-mail-retention", 365*24*time.Hour, "how long a sent notification mail stays in the outbox (each login leaves one of about 2 KB); 0 keeps them all")
 	b.str(&c.SMTPHost, "smtp-host", "", "SMTP server; empty keeps mail in the development mailbox")
 	b.int(&c.SMTPPort, "smtp-port", 587, "SMTP port")
 	b.str(&c.SMTPUsername, "smtp-username", "", "SMTP user name")

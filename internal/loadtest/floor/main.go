@@ -2,8 +2,8 @@
 // login as the load driver speaks it: a random challenge kept for one use, the
 // assertion's client data, RP ID hash, UP/UV flags and counter checked, and
 // the ES256 signature verified against the seeded public key, then a session
-// cookie and GET /api/session. Everything is kept in memory: no database, no
-// audit, no notice, no WebAuthn library.
+// cookie and GET /api/session (once: the driver reads it once). Everything is
+// kept in memory: no database, no audit, no notice, no WebAuthn library.
 //
 // It is not a server for customers. It measures the floor under kagi's
 // figures: how many logins a second the driver and the bare HTTP and

@@ -31,7 +31,7 @@ type server struct {
 
 	mu         sync.Mutex
 	challenges map[string]string // ceremony cookie → challenge, until used
-	sessions   map[string]string // session cookie → customer code
+	sessions   map[string]string // session cookie → customer code, until read
 }
 
 func newServer(ks *loadtest.KeySet, origin string) (http.Handler, error) {
@@ -155,8 +155,11 @@ func (s *server) session(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not logged in", http.StatusUnauthorized)
 		return
 	}
+	// The driver reads its session once; forgetting it then keeps the map
+	// from growing over a long run.
 	s.mu.Lock()
 	code, ok := s.sessions[ck.Value]
+	delete(s.sessions, ck.Value)
 	s.mu.Unlock()
 	if !ok {
 		http.Error(w, "not logged in", http.StatusUnauthorized)

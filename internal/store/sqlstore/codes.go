@@ -86,5 +86,5 @@ func (db *DB) ConsumeCeremony(ctx context.Context, id []byte, kind string, now t
 
 func (db *DB) DeleteExpiredCeremonies(ctx context.Context, now time.Time) (int, error) {
 	return db.deleteChunked(ctx, "delete expired ceremonies",
-		`DELETE FROM ceremonies WHERE id IN (SELECT id FROM ceremonies WHERE expires_at <= ? LIMIT ?)`, micros(now))
+		`DELETE FROM ceremonies WHERE id IN (SELECT id FROM ceremonies WHERE expires_at <= ? LIMIT %d)`, micros(now))
 }

@@ -78,7 +78,7 @@ func (db *DB) MarkMailFailed(ctx context.Context, id int64, errText string, next
 
 func (db *DB) DeleteSentMail(ctx context.Context, before time.Time) (int, error) {
 	return db.deleteChunked(ctx, "delete sent mail", `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
-		WHERE sent_at IS NOT NULL AND sent_at < ? ORDER BY sent_at LIMIT ?)`, micros(before))
+		WHERE sent_at IS NOT NULL AND sent_at < ? ORDER BY sent_at LIMIT %d)`, micros(before))
 }
 
 func (db *DB) SentMail(ctx context.Context, to string, limit int) ([]*store.Mail, error) {

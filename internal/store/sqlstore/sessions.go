@@ -84,5 +84,5 @@ func (db *DB) DeletePasskeySessions(ctx context.Context, customerID, passkeyID i
 
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	return db.deleteChunked(ctx, "delete expired sessions",
-		`DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE expires_at <= ? LIMIT ?)`, micros(now))
+		`DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE expires_at <= ? LIMIT %d)`, micros(now))
 }

@@ -315,17 +315,20 @@ func count(res sql.Result, err error) (int, error) {
 	return int(n), err
 }
 
-// sweepChunk bounds the rows one sweeping statement deletes. Each statement is
-// a write transaction of its own (on SQLite the one writer's), so the logins
-// that arrive meanwhile wait for one chunk (about 10 ms), not for the whole
-// sweep: the sessions of a 9:00 storm all expire together twelve hours later,
-// and 81,000 of them in one statement held the writer for 0.6 s.
+// sweepChunk bounds the rows one sweeping statement deletes, so that the
+// logins arriving meanwhile wait for one chunk (about 10 ms of SQLite's writer),
+// not for the whole sweep: the sessions of a 9:00 storm all expire together
+// twelve hours later, and 81,000 of them in one statement held the writer for
+// 0.6 s. On SQLite each chunk is one job of the group committer; on PostgreSQL
+// a transaction of its own.
 const sweepChunk = 500
 
-// deleteChunked runs query, a DELETE whose last parameter is the chunk size,
-// until it deletes fewer rows than a chunk.
+// deleteChunked runs query, a DELETE whose row limit is written as %d, until
+// it deletes fewer rows than a chunk. The limit is in the SQL, not a
+// parameter, so that PostgreSQL never plans the subquery for an unknown
+// limit (a generic plan scans the whole table).
 func (db *DB) deleteChunked(ctx context.Context, what, query string, args ...any) (int, error) {
-	args = append(args[:len(args):len(args)], sweepChunk)
+	query = fmt.Sprintf(query, sweepChunk)
 	total := 0
 	for {
 		n, err := count(db.exec(ctx, query, args...))
@@ -333,7 +336,7 @@ func (db *DB) deleteChunked(ctx context.Context, what, query string, args ...any
 		if err != nil {
 			return total, wrap(what, err)
 		}
-		if n < sweepChunk {
+		if n < sweepChunk { // or another instance took some: the next sweep goes on
 			return total, nil
 		}
 		if err := ctx.Err(); err != nil {
