@@ -23,6 +23,17 @@ const (
 	argonKeyLen  = 32
 )
 
+// HashMemory is what one argon2id computation allocates, in bytes.
+const HashMemory = argonMemory * 1024
+
+// HashSlots is the number of concurrent hashes a Hasher made with n allows.
+func HashSlots(n int) int {
+	if n <= 0 {
+		return max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	return n
+}
+
 // ErrBusy means every hashing slot stayed taken for the whole wait: the caller
 // answers 503 with Retry-After instead of queueing without bound.
 var ErrBusy = errors.New("auth: password hashing capacity exhausted")
@@ -45,9 +56,7 @@ func (h *Hasher) Count() int64 { return h.count.Load() }
 // password storm with a hash on every CPU, passkey logins on 2 cores fell from
 // about 1,100/s to 230/s; with one CPU kept free they stayed near 400/s.
 func NewHasher(n int, wait time.Duration) *Hasher {
-	if n <= 0 {
-		n = max(1, runtime.GOMAXPROCS(0)-1)
-	}
+	n = HashSlots(n)
 	if wait <= 0 {
 		wait = 3 * time.Second
 	}

@@ -37,6 +37,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
+	tuneGC(env.Getenv, cfg.HashConcurrency, log)
 
 	var worker *mail.Worker
 	a, err := openApp(ctx, cfg, log, func() {
