@@ -129,7 +129,7 @@ func TestDirectProcedures_O3(t *testing.T) {
 	if n, _ := e.Store.CountActivePasskeys(ctx, c.ID); n != 0 {
 		t.Fatalf("%d active passkeys left", n)
 	}
-	if _, err := e.Store.SessionByHash(ctx, sess.IDHash); err == nil {
+	if _, _, err := e.Store.SessionWithCustomer(ctx, sess.IDHash); err == nil {
 		t.Fatal("the customer's session survived")
 	}
 	e.mailTo(t, c.Email, before, "すべてのパスキー")

@@ -220,8 +220,7 @@ type Store interface {
 
 	// Sessions
 	CreateSession(ctx context.Context, s *Session) error
-	SessionByHash(ctx context.Context, idHash []byte) (*Session, error)
-	// SessionWithCustomer is SessionByHash and the session's customer, in one read.
+	// SessionWithCustomer reads a session by the hash of its token, and its customer.
 	SessionWithCustomer(ctx context.Context, idHash []byte) (*Session, *Customer, error)
 	UpdateSession(ctx context.Context, s *Session) error // all fields but IDHash, CustomerID, CreatedAt
 	DeleteSession(ctx context.Context, idHash []byte) error

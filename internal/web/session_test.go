@@ -42,10 +42,10 @@ func TestSessionCookie_A6(t *testing.T) {
 	if len(ck.Value) < 40 {
 		t.Fatalf("session token too short: %q", ck.Value)
 	}
-	if _, err := e.Store.SessionByHash(t.Context(), []byte(ck.Value)); err == nil {
+	if _, _, err := e.Store.SessionWithCustomer(t.Context(), []byte(ck.Value)); err == nil {
 		t.Fatal("raw token found as a stored key")
 	}
-	if _, err := e.Store.SessionByHash(t.Context(), auth.HashToken(ck.Value)); err != nil {
+	if _, _, err := e.Store.SessionWithCustomer(t.Context(), auth.HashToken(ck.Value)); err != nil {
 		t.Fatalf("hashed token not stored: %v", err)
 	}
 }

@@ -494,7 +494,7 @@ func TestTextFromClients_R2_B1(t *testing.T) {
 			if err := db.CreateSession(ctx, sess); err != nil {
 				t.Fatalf("CreateSession: %v", err)
 			}
-			if got, err := db.SessionByHash(ctx, sess.IDHash); err != nil || got.UserAgent != "Mozilla/5.0 \uFFFD" { // one U+FFFD per run of bad bytes
+			if got, _, err := db.SessionWithCustomer(ctx, sess.IDHash); err != nil || got.UserAgent != "Mozilla/5.0 \uFFFD" { // one U+FFFD per run of bad bytes
 				t.Errorf("stored user agent %q, %v", got.UserAgent, err)
 			}
 			p := &store.Passkey{CustomerID: c.ID, CredentialID: rnd(32), PublicKey: rnd(77), Name: "a\x00b", CreatedAt: time.Now()}

@@ -39,11 +39,6 @@ func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 	return wrap("create session", err)
 }
 
-func (db *DB) SessionByHash(ctx context.Context, idHash []byte) (*store.Session, error) {
-	s, err := scanSession(db.readRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id_hash = ?`, idHash))
-	return s, wrap("session by hash", err)
-}
-
 var sessionWithCustomerSQL = `SELECT ` + qualify("s", sessionCols) + `, ` + qualify("c", customerCols) + `
 	FROM sessions s JOIN customers c ON c.id = s.customer_id WHERE s.id_hash = ?`
 

@@ -171,7 +171,7 @@ func testDeletePasskeySessions(t *testing.T, s store.Store) {
 	if n != 1 {
 		t.Fatalf("deleted %d", n)
 	}
-	if _, err := s.SessionByHash(ctx, other.IDHash); err != nil {
+	if _, err := sessionByHash(ctx, s, other.IDHash); err != nil {
 		t.Fatalf("other session gone: %v", err)
 	}
 }
