@@ -17,14 +17,6 @@ func sessionDest(v *store.Session) []any {
 		timeCol{&v.ExpiresAt}, &v.IP, &v.UserAgent, &v.Data}
 }
 
-func scanSession(s scanner) (*store.Session, error) {
-	var v store.Session
-	if err := s.Scan(sessionDest(&v)...); err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
-
 func microSession(s *store.Session) {
 	s.AuthenticatedAt, s.StepUpAt = store.Micro(s.AuthenticatedAt), store.Micro(s.StepUpAt)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = store.Micro(s.CreatedAt), store.Micro(s.LastSeenAt), store.Micro(s.ExpiresAt)
