@@ -21,6 +21,17 @@ func customerDest(c *store.Customer) []any {
 		timeCol{&c.SensitiveChangedAt}, timeCol{&c.PhaseNoticeAt}}
 }
 
+// readWithCustomer reads one row of query: the columns dest lists, then
+// customerCols (a row joined with its customer).
+func readWithCustomer[T any](ctx context.Context, db *DB, what, query string, key []byte, dest func(*T) []any) (*T, *store.Customer, error) {
+	var v T
+	var c store.Customer
+	if err := db.readRow(ctx, query, key).Scan(append(dest(&v), customerDest(&c)...)...); err != nil {
+		return nil, nil, wrap(what, err)
+	}
+	return &v, &c, nil
+}
+
 func scanCustomer(s scanner) (*store.Customer, error) {
 	var c store.Customer
 	if err := s.Scan(customerDest(&c)...); err != nil {

@@ -85,13 +85,7 @@ var passkeyWithCustomerSQL = `SELECT ` + qualify("p", passkeyCols) + `, ` + qual
 // PasskeyWithCustomer reads a passkey by credential ID and its customer in
 // one statement, as every passkey login does.
 func (db *DB) PasskeyWithCustomer(ctx context.Context, credentialID []byte) (*store.Passkey, *store.Customer, error) {
-	var p store.Passkey
-	var c store.Customer
-	err := db.readRow(ctx, passkeyWithCustomerSQL, credentialID).Scan(append(passkeyDest(&p), customerDest(&c)...)...)
-	if err != nil {
-		return nil, nil, wrap("passkey with customer", err)
-	}
-	return &p, &c, nil
+	return readWithCustomer(ctx, db, "passkey with customer", passkeyWithCustomerSQL, credentialID, passkeyDest)
 }
 
 func (db *DB) PasskeysByCustomer(ctx context.Context, customerID int64, includeRevoked bool) ([]*store.Passkey, error) {

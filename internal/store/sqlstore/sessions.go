@@ -37,13 +37,7 @@ var sessionWithCustomerSQL = `SELECT ` + qualify("s", sessionCols) + `, ` + qual
 // SessionWithCustomer reads a session and its customer in one statement: it
 // runs on every request of a logged-in browser.
 func (db *DB) SessionWithCustomer(ctx context.Context, idHash []byte) (*store.Session, *store.Customer, error) {
-	var v store.Session
-	var c store.Customer
-	err := db.readRow(ctx, sessionWithCustomerSQL, idHash).Scan(append(sessionDest(&v), customerDest(&c)...)...)
-	if err != nil {
-		return nil, nil, wrap("session with customer", err)
-	}
-	return &v, &c, nil
+	return readWithCustomer(ctx, db, "session with customer", sessionWithCustomerSQL, idHash, sessionDest)
 }
 
 func (db *DB) UpdateSession(ctx context.Context, s *store.Session) error {
