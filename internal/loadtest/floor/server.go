@@ -78,15 +78,7 @@ type assertion struct {
 }
 
 func (s *server) finish(w http.ResponseWriter, r *http.Request) {
-	ck, err := r.Cookie("ceremony")
-	if err != nil {
-		http.Error(w, "no ceremony", http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	challenge, ok := s.challenges[ck.Value]
-	delete(s.challenges, ck.Value) // one use, whatever the outcome
-	s.mu.Unlock()
+	challenge, ok := s.take(r, "ceremony", s.challenges) // one use, whatever the outcome
 	if !ok {
 		http.Error(w, "no ceremony", http.StatusBadRequest)
 		return
@@ -150,22 +142,27 @@ func (s *server) finish(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) session(w http.ResponseWriter, r *http.Request) {
-	ck, err := r.Cookie("session")
-	if err != nil {
-		http.Error(w, "not logged in", http.StatusUnauthorized)
-		return
-	}
 	// The driver reads its session once; forgetting it then keeps the map
 	// from growing over a long run.
-	s.mu.Lock()
-	code, ok := s.sessions[ck.Value]
-	delete(s.sessions, ck.Value)
-	s.mu.Unlock()
+	code, ok := s.take(r, "session", s.sessions)
 	if !ok {
 		http.Error(w, "not logged in", http.StatusUnauthorized)
 		return
 	}
 	writeJSON(w, map[string]string{"customer_code": code, "stage": "full"})
+}
+
+// take removes and returns the entry of m named by the request's cookie.
+func (s *server) take(r *http.Request, cookie string, m map[string]string) (string, bool) {
+	ck, err := r.Cookie(cookie)
+	if err != nil {
+		return "", false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := m[ck.Value]
+	delete(m, ck.Value)
+	return v, ok
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
